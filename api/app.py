@@ -1,0 +1,80 @@
+"""The one place where the platform is assembled: settings in, Litestar application out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from api.errors import domain_error_handler, http_error_handler, validation_error_handler
+from api.health import health
+from cpo import database
+from cpo.bus import InProcessBus, MessageBus
+from cpo.clock import Clock, SystemClock
+from cpo.context import Context
+from cpo.errors import DomainError
+from cpo.redis_bus import RedisBus
+from cpo.settings import Settings
+from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
+
+
+def create_app(
+    settings: Settings,
+    *,
+    bus: MessageBus | None = None,
+    clock: Clock | None = None,
+    manage_database: bool = True,
+) -> Litestar:
+    """Build the application. Tests pass their own bus and clock here instead of patching.
+
+    Without a bus, the app makes its own: Redis when `CPO_REDIS_URL` is set (several nodes
+    act as one system), in-process otherwise.
+
+    With `manage_database` the app opens and closes the database itself; a caller that has
+    bound one already (tests, the command line) passes False.
+    """
+    quiet_refused_upgrades()
+    own_bus = None
+    if bus is None:
+        own_bus = bus = (
+            RedisBus(settings.redis_url, settings.node_id) if settings.redis_url else InProcessBus()
+        )
+    ctx = Context(settings=settings, bus=bus, clock=clock or SystemClock())
+    bridge = Bridge(ctx)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = await database.open_database(settings.database_url) if manage_database else None
+        if isinstance(own_bus, RedisBus):
+            await own_bus.start()
+        await bridge.start()
+        try:
+            yield
+        finally:
+            await bridge.stop()
+            if own_bus is not None:
+                await own_bus.close()
+            if engine is not None:
+                await database.close_database(engine)
+
+    return Litestar(
+        route_handlers=[health, ocpp_endpoint],
+        state=State({"ctx": ctx, "bridge": bridge}),
+        lifespan=[lifespan],
+        exception_handlers={
+            DomainError: domain_error_handler,
+            ValidationException: validation_error_handler,
+            HTTPException: http_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="Charge point operator platform",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+    )

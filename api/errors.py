@@ -1,0 +1,52 @@
+"""Domain errors as RFC 9457 problem details with a stable machine-readable code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from cpo.errors import DomainError
+
+
+def domain_error_handler(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    return Response(
+        {
+            "type": "about:blank",
+            "title": error.message,
+            "status": error.http_status,
+            "code": error.code,
+        },
+        status_code=error.http_status,
+        media_type="application/problem+json",
+    )
+
+
+def validation_error_handler(
+    request: Request[Any, Any, Any], error: ValidationException
+) -> Response[Any]:
+    return Response(
+        {
+            "type": "about:blank",
+            "title": "The request is not valid.",
+            "status": 400,
+            "code": "invalid_request",
+            "errors": error.extra,
+        },
+        status_code=400,
+        media_type="application/problem+json",
+    )
+
+
+def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    return Response(
+        {
+            "type": "about:blank",
+            "title": error.detail,
+            "status": error.status_code,
+            "code": f"http_{error.status_code}",
+        },
+        status_code=error.status_code,
+        media_type="application/problem+json",
+    )

@@ -1,0 +1,162 @@
+"""The demo operator: one site, four stations, a handful of RFID cards (one blocked)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import msgspec
+
+from cpo import database
+from cpo.context import Context
+from cpo.operators.tables import Operator
+from cpo.stations import service as stations
+from cpo.stations.enums import ConnectorFormat, ConnectorStandard, CurrentType
+from cpo.stations.schemas import ConnectorSpec, EvseSpec, StationRegistration
+from cpo.stations.tables import Site
+from cpo.tokens import service as tokens
+from cpo.tokens.enums import TokenStatus
+from cpo.tokens.schemas import TokenSpec
+
+DEMO_OPERATOR_SLUG = "demo"
+
+_TYPE2_16A = ConnectorSpec(max_voltage_v=400, max_current_a=16)
+_TYPE2_32A = ConnectorSpec(max_voltage_v=400, max_current_a=32)
+_CCS = ConnectorSpec(
+    standard=ConnectorStandard.IEC_62196_T2_COMBO,
+    format=ConnectorFormat.CABLE,
+    max_voltage_v=920,
+    max_current_a=300,
+)
+
+
+class DemoStation(msgspec.Struct, frozen=True):
+    identity: str
+    name: str
+    evses: tuple[EvseSpec, ...]
+
+    @property
+    def password(self) -> str:
+        """Fixed so that the simulated chargers can log in; never use such a thing live."""
+        return f"demo-password-{self.identity.lower()}"
+
+
+def _ac11(station: int, outlets: int) -> tuple[EvseSpec, ...]:
+    return tuple(
+        EvseSpec(
+            evse_id=f"DE*DEM*E{station:04d}*{outlet}",
+            ocpp_connector_id=outlet,
+            max_power_w=11_000,
+            connectors=(_TYPE2_16A,),
+        )
+        for outlet in range(1, outlets + 1)
+    )
+
+
+DEMO_STATIONS = (
+    DemoStation("DEMO-AC-1", "Level 0, bays 1–2", _ac11(1, 2)),
+    DemoStation("DEMO-AC-2", "Level 0, bays 3–4", _ac11(2, 2)),
+    DemoStation(
+        "DEMO-AC-3",
+        "Entrance, bay 5",
+        (
+            EvseSpec(
+                evse_id="DE*DEM*E0003*1",
+                ocpp_connector_id=1,
+                max_power_w=22_000,
+                connectors=(_TYPE2_32A,),
+            ),
+        ),
+    ),
+    DemoStation(
+        "DEMO-DC-1",
+        "Fast charger, bay 6",
+        (
+            EvseSpec(
+                evse_id="DE*DEM*E0004*1",
+                ocpp_connector_id=1,
+                max_power_w=150_000,
+                current_type=CurrentType.DC,
+                connectors=(_CCS,),
+            ),
+        ),
+    ),
+)
+
+
+class DemoCard(msgspec.Struct, frozen=True):
+    uid: str
+    label: str
+    status: TokenStatus = TokenStatus.ACTIVE
+    group_id: str | None = None
+    expired: bool = False
+
+
+DEMO_CARDS = (
+    DemoCard("04A2B3C4D5E6F7", "Anna Schmidt"),
+    DemoCard("04B1C2D3E4F5A6", "Ben Müller"),
+    DemoCard("04FLEET0000001", "Fleet card 1 (Stadtwerke fleet)", group_id="FLEET-STADTWERKE"),
+    DemoCard("04FLEET0000002", "Fleet card 2 (Stadtwerke fleet)", group_id="FLEET-STADTWERKE"),
+    DemoCard("04C0FFEE000BAD", "Lost card (blocked)", status=TokenStatus.BLOCKED),
+    DemoCard("04E0E0E0E0E0E0", "Former employee (expired)", expired=True),
+)
+
+
+async def seed_demo(ctx: Context) -> bool:
+    """Create the demo operator and its network; False if it exists already."""
+    if await Operator.exists().where(Operator.slug == DEMO_OPERATOR_SLUG):
+        return False
+    async with database.transaction():
+        operator_rows = await Operator.insert(
+            Operator(
+                slug=DEMO_OPERATOR_SLUG,
+                name="Demo Stadtwerke Laden",
+                legal_name="Demo Stadtwerke Laden GmbH",
+                country_code="DE",
+                party_id="DEM",
+                currency="EUR",
+                support_email="support@example.org",
+                support_phone="+49 30 123456",
+                created_at=ctx.clock.now(),
+            )
+        ).returning(Operator.id)
+        operator_id: int = operator_rows[0]["id"]
+        site_rows = await Site.insert(
+            Site(
+                operator=operator_id,
+                name="Parkhaus Mitte",
+                street="Alexanderplatz 1",
+                postal_code="10178",
+                city="Berlin",
+                country="DEU",
+                latitude=52.521918,
+                longitude=13.413215,
+                time_zone="Europe/Berlin",
+                created_at=ctx.clock.now(),
+            )
+        ).returning(Site.id)
+        site_id: int = site_rows[0]["id"]
+        for station in DEMO_STATIONS:
+            await stations.register_station(
+                ctx,
+                StationRegistration(
+                    operator_id=operator_id,
+                    identity=station.identity,
+                    password=station.password,
+                    site_id=site_id,
+                    name=station.name,
+                    evses=station.evses,
+                ),
+            )
+        for card in DEMO_CARDS:
+            await tokens.create_token(
+                ctx,
+                TokenSpec(
+                    operator_id=operator_id,
+                    uid=card.uid,
+                    label=card.label,
+                    status=card.status,
+                    group_id=card.group_id,
+                    expires_at=ctx.clock.now() - timedelta(days=30) if card.expired else None,
+                ),
+            )
+    return True

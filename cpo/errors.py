@@ -1,0 +1,59 @@
+"""Domain errors: values with stable machine codes.
+
+One handler maps them to HTTP problem details, another to OCPP CallErrors; nothing else
+decides how a failure looks to the outside.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    http_status = 409
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"
+    http_status = 403
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    http_status = 422
+
+
+class ChargerUnavailable(DomainError):
+    """The charge station is not connected to any node."""
+
+    code = "charger_unavailable"
+    http_status = 409
+
+
+class ChargerTimeout(DomainError):
+    """The charge station did not answer a command in time."""
+
+    code = "charger_timeout"
+    http_status = 504
+
+
+class ChargerError(DomainError):
+    """The charge station answered a command with an OCPP CallError."""
+
+    code = "charger_error"
+    http_status = 502

@@ -1,0 +1,24 @@
+from piccolo.columns import Boolean, Serial, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Operator(Table, tablename="operators"):
+    """A charge point operator (tenant). Each operator is its own merchant and brand."""
+
+    id = Serial(primary_key=True)
+
+    slug = Varchar(length=64, unique=True, index=True)
+    name = Varchar(length=200)
+    legal_name = Varchar(length=200, default="")
+    # ISO 3166 alpha-2 country code and three-character party id, as in EVSE IDs and OCPI.
+    country_code = Varchar(length=2)
+    party_id = Varchar(length=3)
+    currency = Varchar(length=3, default="EUR")
+    brand_primary_color = Varchar(length=7, default="#0b5fff")
+    brand_accent_color = Varchar(length=7, default="#00a37a")
+    logo_url = Varchar(length=500, default="")
+    support_email = Varchar(length=200, default="")
+    support_phone = Varchar(length=50, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,1 @@
+"""Charging sessions: their state machine and the meter data behind them."""

@@ -1,0 +1,93 @@
+"""One typed settings object, read from the environment once and passed down."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any
+
+import msgspec
+
+
+class AutoRegistration(StrEnum):
+    """What happens when an unknown charge station identity connects."""
+
+    OFF = "off"  # unknown identities are refused with HTTP 401
+    PENDING = "pending"  # registered, boots as Pending until an operator accepts it
+    ACCEPTED = "accepted"  # registered and accepted at once (the demo)
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "sqlite:///cpo.sqlite3"
+    # With Redis, commands and live events travel between nodes; without, within one process.
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    public_url: str | None = None
+    node_id: str = msgspec.field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
+    auto_registration: AutoRegistration = AutoRegistration.ACCEPTED
+    auto_registration_operator: str | None = None
+    heartbeat_interval_s: Annotated[int, msgspec.Meta(ge=10, le=86_400)] = 300
+    ocpp_call_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 30.0
+    ocpp_validate_outgoing: bool = False
+    meter_write_batch_max: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 500
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ocpp_url(self) -> str:
+        scheme, _, rest = self.base_url.partition("://")
+        ws_scheme = "wss" if scheme == "https" else "ws"
+        return f"{ws_scheme}://{rest}/ocpp"
+
+    def replace(self, **changes: Any) -> Settings:
+        return msgspec.structs.replace(self, **changes)
+
+
+class SettingsError(ValueError):
+    """The environment holds a value a setting cannot take."""
+
+
+ENVIRONMENT_PREFIX = "CPO_"
+# DATABASE_URL is the name every hosting platform already uses.
+UNPREFIXED = {"database_url": "DATABASE_URL"}
+
+
+def environment_names() -> dict[str, str]:
+    """Setting name → environment variable, as documented in the README."""
+    return {
+        name: UNPREFIXED.get(name, ENVIRONMENT_PREFIX + name.upper())
+        for name in Settings.__struct_fields__
+    }
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting from the environment; missing ones keep their default."""
+    source = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    for name, variable in environment_names().items():
+        if variable in source and source[variable] != "":
+            raw[name] = source[variable]
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(f"invalid setting: {_with_variable_names(str(error))}") from error
+
+
+def _with_variable_names(message: str) -> str:
+    for name, variable in environment_names().items():
+        message = message.replace(f"$.{name}", variable)
+    return message

@@ -1,0 +1,120 @@
+"""Token use cases: create tokens and answer "may this token charge here?"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cpo import database
+from cpo.context import Context
+from cpo.errors import Conflict, InvalidInput
+from cpo.sessions.enums import SessionState
+from cpo.sessions.tables import ChargingSession
+from cpo.stations.enums import RegistrationStatus
+from cpo.stations.schemas import StationRef
+from cpo.stations.service import registration_status
+from cpo.tokens import rules
+from cpo.tokens.enums import TokenStatus
+from cpo.tokens.schemas import Authorization, TokenSpec
+from cpo.tokens.tables import IdToken
+
+MAX_UID_LENGTH = 36
+
+
+async def create_token(ctx: Context, spec: TokenSpec) -> int:
+    uid = rules.normalize_uid(spec.uid)
+    if not uid or len(uid) > MAX_UID_LENGTH:
+        raise InvalidInput(f"a token uid has 1 to {MAX_UID_LENGTH} characters")
+    now = ctx.clock.now()
+    async with database.transaction():
+        if await IdToken.exists().where(
+            (IdToken.operator == spec.operator_id) & (IdToken.uid == uid)
+        ):
+            raise Conflict(f"token {uid} exists")
+        rows = await IdToken.insert(
+            IdToken(
+                operator=spec.operator_id,
+                uid=uid,
+                type=spec.type,
+                status=spec.status,
+                expires_at=spec.expires_at,
+                group_id=spec.group_id and rules.normalize_uid(spec.group_id),
+                contract_id=spec.contract_id,
+                label=spec.label,
+                allow_concurrent_sessions=spec.allow_concurrent_sessions,
+                blocked_at=now if spec.status is TokenStatus.BLOCKED else None,
+                created_at=now,
+                updated_at=now,
+            )
+        ).returning(IdToken.id)
+    return int(rows[0]["id"])
+
+
+async def authorize(
+    ctx: Context,
+    station: StationRef,
+    id_tag: str,
+    *,
+    for_session_id: int | None = None,
+) -> Authorization:
+    """Decide for a token presented at `station` (Authorize, StartTransaction, StopTransaction).
+
+    `for_session_id` is the session the token is starting, so that it does not count as a
+    concurrent session of its own.
+    """
+    now = ctx.clock.now()
+    uid = rules.normalize_uid(id_tag)
+    token = await _token(station.operator_id, uid)
+    if token is None:
+        return Authorization(rules.decide(None, None, now=now, has_other_active_session=False))
+    group = None
+    if token["group_id"] and token["group_id"] != uid:
+        group = await _token(station.operator_id, token["group_id"])
+    status = rules.decide(
+        _facts(token),
+        None if group is None else _facts(group),
+        now=now,
+        has_other_active_session=await _has_other_active_session(token["id"], for_session_id, now),
+        station_accepted=await registration_status(station) is RegistrationStatus.ACCEPTED,
+    )
+    return Authorization(
+        status, token_id=token["id"], expires_at=token["expires_at"], group_id=token["group_id"]
+    )
+
+
+async def _token(operator_id: int, uid: str) -> dict[str, Any] | None:
+    row: dict[str, Any] | None = (
+        await IdToken.select(
+            IdToken.id,
+            IdToken.status,
+            IdToken.expires_at,
+            IdToken.group_id,
+            IdToken.allow_concurrent_sessions,
+        )
+        .where((IdToken.operator == operator_id) & (IdToken.uid == uid))
+        .first()
+    )
+    return row
+
+
+def _facts(row: dict[str, Any]) -> rules.TokenFacts:
+    return rules.TokenFacts(
+        TokenStatus(row["status"]), row["expires_at"], bool(row["allow_concurrent_sessions"])
+    )
+
+
+async def _has_other_active_session(
+    token_id: int, for_session_id: int | None, now: datetime
+) -> bool:
+    alive_since = now - rules.CONCURRENT_SESSION_STALE_AFTER
+    condition = (
+        (ChargingSession.id_token == token_id)
+        & (ChargingSession.state == SessionState.ACTIVE)
+        & (
+            (ChargingSession.started_at >= alive_since)
+            | (ChargingSession.last_sample_at >= alive_since)
+        )
+    )
+    if for_session_id is not None:
+        condition &= ChargingSession.id != for_session_id
+    return bool(await ChargingSession.exists().where(condition))

@@ -1,0 +1,33 @@
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from cpo.operators.tables import Operator
+from cpo.tokens.enums import TokenStatus, TokenType
+
+
+class IdToken(Table, tablename="id_tokens"):
+    """Something that authorizes charging: an RFID card, an app or ad hoc token."""
+
+    id = Serial(primary_key=True)
+
+    operator = ForeignKey(references=Operator, on_delete=OnDelete.restrict, index=True)
+    # Normalised (upper case, trimmed) so that chargers reporting hex in either case agree.
+    uid = Varchar(length=36, index=True)
+    type = Varchar(length=16, choices=TokenType, default=TokenType.RFID)
+    status = Varchar(length=10, choices=TokenStatus, default=TokenStatus.ACTIVE)
+    expires_at = Timestamptz(null=True, default=None)
+    # OCPP parentIdTag / OCPI group_id: tokens of one group share a contract.
+    group_id = Varchar(length=36, null=True, default=None, index=True)
+    # e-Mobility Account Identifier where the token belongs to a contract.
+    contract_id = Varchar(length=36, null=True, default=None)
+    # The e-mobility provider that issued a roaming token (OCPI country code and party id);
+    # empty for the operator's own tokens.
+    issuer_country_code = Varchar(length=2, default="")
+    issuer_party_id = Varchar(length=3, default="")
+    label = Varchar(length=200, default="")
+    # Fleet cards may charge several vehicles at once; everyone else gets ConcurrentTx.
+    allow_concurrent_sessions = Boolean(default=False)
+    blocked_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

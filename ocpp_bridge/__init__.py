@@ -1,0 +1,1 @@
+"""OCPP adapter: connects charge points speaking OCPP to the platform core."""
