@@ -71,6 +71,8 @@ def create_app(
             ValidationException: validation_error_handler,
             HTTPException: http_error_handler,
         },
+        # Logging is configured once for the process (cpo.logs), not by the framework.
+        logging_config=None,
         openapi_config=OpenAPIConfig(
             title="Charge point operator platform",
             version="0.1.0",

@@ -137,7 +137,7 @@ async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
             await asyncio.sleep(0.05)
         if serving.done():
             return 1
-        _print_urls(settings)
+        _print_urls(settings, demo=arguments.demo)
         simulation = None
         if arguments.demo:
             from ocpp_bridge.simulator import run_demo_fleet
@@ -153,16 +153,26 @@ async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
         await database.close_database(engine)
 
 
-def _print_urls(settings: Settings) -> None:
+def _print_urls(settings: Settings, *, demo: bool) -> None:
     lines = [
         "",
         "  Charge point operator platform is running",
         f"    API health     {settings.base_url}/api/health",
         f"    API reference  {settings.base_url}/schema/swagger",
         f"    OCPP 1.6J      {settings.ocpp_url}/<charge point identity>",
-        "",
     ]
-    print("\n".join(lines), flush=True)
+    if demo:
+        from cpo.demo import DEMO_CARDS, DEMO_STATIONS
+
+        lines.append("  Demo stations (simulated; identity and Basic auth password)")
+        lines += [f"    {station.identity:<14} {station.password}" for station in DEMO_STATIONS]
+        lines.append("  Demo RFID cards")
+        lines += [f"    {card.uid:<16} {card.label}" for card in DEMO_CARDS]
+        if settings.auto_registration.value != "off":
+            lines.append(
+                f"  Any other charger may join: auto-registration is {settings.auto_registration}"
+            )
+    print("\n".join([*lines, ""]), flush=True)
 
 
 async def _migrate(settings: Settings, arguments: argparse.Namespace) -> int:

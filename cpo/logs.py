@@ -40,5 +40,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    # Uvicorn logs every request itself; ours says enough.
+    # Uvicorn logs every request and WebSocket itself; ours say enough.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    logging.getLogger("piccolo").setLevel(logging.WARNING)

@@ -21,7 +21,7 @@ from cpo import database
 from cpo.context import Context
 from cpo.sessions import rules
 from cpo.sessions.enums import SessionState
-from cpo.sessions.samples import insert_samples, sample_rows
+from cpo.sessions.samples import INSERT_SAMPLES, sample_rows
 from cpo.sessions.schemas import LiveValues, MeterReport, SessionUpdated
 from cpo.sessions.tables import ChargingSession
 from cpo.stations.schemas import StationRef
@@ -136,9 +136,25 @@ class MeterWriter:
                 known.session_id not in latest or latest[known.session_id].at <= live.at
             ):
                 latest[known.session_id] = _merge(latest.get(known.session_id), live)
-        async with database.transaction():
-            await insert_samples(rows)
-            await _update_live_values(latest)
+        await database.write_batch(
+            [
+                (INSERT_SAMPLES, rows),
+                (
+                    UPDATE_LIVE_VALUES,
+                    [
+                        (
+                            live.at,
+                            live.meter_wh,
+                            live.power_w,
+                            live.soc_percent,
+                            session_id,
+                            live.at,
+                        )
+                        for session_id, live in latest.items()
+                    ],
+                ),
+            ]
+        )
         meter_starts = {known.session_id: known.meter_start_wh for known in sessions.values()}
         return [
             SessionUpdated(
@@ -212,13 +228,3 @@ UPDATE charging_sessions SET
     last_soc_percent = COALESCE(?, last_soc_percent)
 WHERE id = ? AND state = 'active' AND (last_sample_at IS NULL OR last_sample_at <= ?)
 """
-
-
-async def _update_live_values(latest: dict[int, LiveValues]) -> None:
-    await database.execute_many(
-        UPDATE_LIVE_VALUES,
-        [
-            (live.at, live.meter_wh, live.power_w, live.soc_percent, session_id, live.at)
-            for session_id, live in latest.items()
-        ],
-    )

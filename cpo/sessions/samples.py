@@ -64,5 +64,9 @@ def sample_rows(
     return rows
 
 
+INSERT_SAMPLES = database.insert_statement(MeterSample, COLUMNS)
+
+
 async def insert_samples(rows: Sequence[tuple[Any, ...]]) -> None:
-    await database.insert_rows(MeterSample, COLUMNS, rows)
+    """Within the current transaction (the stop of a session and its transaction data)."""
+    await database.execute_many(INSERT_SAMPLES, rows)
