@@ -14,15 +14,17 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
+import msgspec
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.table import Table
 
 SQLITE_POOL_SIZE = 8
+T = TypeVar("T")
 
 
 class DatabaseUrlError(ValueError):
@@ -360,6 +362,12 @@ async def database(database_url: str) -> AsyncIterator[Engine[Any]]:
         yield engine
     finally:
         await close_database(engine)
+
+
+def from_json_column(value: Any, kind: type[T]) -> T:
+    """A JSON column's value as `kind`: SQLite hands back text, PostgreSQL parsed values."""
+    raw = value if isinstance(value, (str, bytes)) else msgspec.json.encode(value)
+    return msgspec.json.decode(raw, type=kind)
 
 
 def describe(database_url: str) -> str:

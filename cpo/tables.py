@@ -2,7 +2,8 @@
 
 from piccolo.table import Table
 
-from cpo.operators.tables import Operator
+from cpo.cdrs.tables import Cdr, CdrSequence
+from cpo.operators.tables import ApiToken, Operator
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
     ChargeStation,
@@ -13,10 +14,12 @@ from cpo.stations.tables import (
     Site,
     StationEvent,
 )
+from cpo.tariffs.tables import Tariff, TariffAssignment
 from cpo.tokens.tables import IdToken
 
 ALL_TABLES: tuple[type[Table], ...] = (
     Operator,
+    ApiToken,
     Site,
     ChargeStation,
     Evse,
@@ -25,6 +28,10 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Fault,
     StationEvent,
     IdToken,
+    Tariff,
+    TariffAssignment,
     ChargingSession,
     MeterSample,
+    CdrSequence,
+    Cdr,
 )

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from cpo import database
+from cpo.cdrs.service import issue_cdr_quietly
 from cpo.clock import as_utc
 from cpo.context import Context
 from cpo.sessions import rules
@@ -26,7 +27,8 @@ from cpo.sessions.schemas import (
 )
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.schemas import StationRef
-from cpo.stations.service import evse_of
+from cpo.stations.service import evse_of, station_time_zone
+from cpo.tariffs.service import tariff_for_session
 from cpo.tokens import service as tokens
 from cpo.tokens.enums import AuthorizationStatus
 from cpo.tokens.schemas import Authorization
@@ -57,11 +59,22 @@ async def start_transaction(ctx: Context, station: StationRef, report: StartRepo
             return StartResult(existing["id"], existing["ocpp_transaction_id"], answer)
 
         authorization = await tokens.authorize(ctx, station, report.id_tag)
+        evse_pk = await evse_of(station, report.connector_id)
+        tariff = await tariff_for_session(
+            station.operator_id,
+            evse_pk=evse_pk,
+            customer_group=await tokens.customer_group(authorization.token_id),
+            at=received_at,
+        )
         rows = await ChargingSession.insert(
             ChargingSession(
                 operator=station.operator_id,
                 station=station.station_id,
-                evse=await evse_of(station, report.connector_id),
+                evse=evse_pk,
+                tariff=tariff and tariff.tariff_id,
+                tariff_version=tariff and tariff.version,
+                tariff_snapshot=tariff and msgspec.json.encode(tariff.definition).decode(),
+                time_zone=await station_time_zone(station),
                 ocpp_connector_id=report.connector_id,
                 start_key=key,
                 state=SessionState.ACTIVE,
@@ -146,6 +159,7 @@ async def stop_transaction(ctx: Context, station: StationRef, report: StopReport
         )
         authorization = await _stop_authorization(ctx, station, report, session_id)
     await _publish(ctx, session_id, SessionState.COMPLETED, energy, None, stopped_at)
+    await issue_cdr_quietly(ctx, session_id)
     return StopResult(session_id, authorization)
 
 

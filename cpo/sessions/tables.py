@@ -1,4 +1,5 @@
 from piccolo.columns import (
+    JSON,
     BigInt,
     BigSerial,
     Boolean,
@@ -17,6 +18,7 @@ from piccolo.table import Table
 from cpo.operators.tables import Operator
 from cpo.sessions.enums import SessionState
 from cpo.stations.tables import ChargeStation, Evse
+from cpo.tariffs.tables import Tariff
 from cpo.tokens.enums import AuthorizationStatus
 from cpo.tokens.tables import IdToken
 
@@ -57,6 +59,11 @@ class ChargingSession(Table, tablename="charging_sessions"):
     last_power_w = DoublePrecision(null=True, default=None)
     last_soc_percent = DoublePrecision(null=True, default=None)
     last_sample_at = Timestamptz(null=True, default=None)
+    # The tariff the session started under, frozen: later edits never reach the session.
+    tariff = ForeignKey(references=Tariff, on_delete=OnDelete.set_null, null=True, default=None)
+    tariff_version = Integer(null=True, default=None)
+    tariff_snapshot = JSON(null=True, default=None)
+    time_zone = Varchar(length=64, default="Europe/Berlin")
     needs_reconciliation = Boolean(default=False, index=True)
     reconciliation_reason = Varchar(length=32, default="")
     created_at = Timestamptz(default=TimestamptzNow())

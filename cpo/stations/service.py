@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 # OCPP identities go into a URL path and the Basic auth user name: no colon, no control
 # characters, at most 48 characters (OCPP 1.6 security whitepaper).
+DEFAULT_TIME_ZONE = "Europe/Berlin"
 IDENTITY_PATTERN = re.compile(r"^[\x21-\x39\x3b-\x7e]{1,48}$")
 
 _verified_credentials: dict[tuple[str, str], bool] = {}
@@ -461,6 +462,17 @@ async def evse_of(station: StationRef, ocpp_connector_id: int) -> int | None:
         .first()
     )
     return None if row is None else int(row["id"])
+
+
+async def station_time_zone(station: StationRef) -> str:
+    """The IANA time zone of the station's site (time-of-day prices, receipts)."""
+    row = (
+        await ChargeStation.select(ChargeStation.site._.time_zone)
+        .where(ChargeStation.id == station.station_id)
+        .first()
+    )
+    zone = None if row is None else row["site.time_zone"]
+    return str(zone) if zone else DEFAULT_TIME_ZONE
 
 
 async def record_event(

@@ -82,6 +82,14 @@ async def authorize(
     )
 
 
+async def customer_group(token_id: int | None) -> str | None:
+    """The group that selects a token's contract tariff, if it has one."""
+    if token_id is None:
+        return None
+    row = await IdToken.select(IdToken.customer_group).where(IdToken.id == token_id).first()
+    return None if row is None else row["customer_group"]
+
+
 async def _token(operator_id: int, uid: str) -> dict[str, Any] | None:
     row: dict[str, Any] | None = (
         await IdToken.select(

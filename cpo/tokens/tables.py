@@ -25,6 +25,8 @@ class IdToken(Table, tablename="id_tokens"):
     # empty for the operator's own tokens.
     issuer_country_code = Varchar(length=2, default="")
     issuer_party_id = Varchar(length=3, default="")
+    # Selects contract tariffs (e.g. "employees"); contracts set it, ad hoc tokens have none.
+    customer_group = Varchar(length=64, null=True, default=None)
     label = Varchar(length=200, default="")
     # Fleet cards may charge several vehicles at once; everyone else gets ConcurrentTx.
     allow_concurrent_sessions = Boolean(default=False)

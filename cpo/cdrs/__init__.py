@@ -1,0 +1,1 @@
+"""Charge detail records: the immutable account of a finished session, and its receipt."""

@@ -1,0 +1,190 @@
+"""Texts drivers read about prices, charging, receipts and errors, as message ids for the catalogs.
+
+Each constant is the English source text, marked with ``N_`` so that Babel extracts it;
+translate where it is shown: ``translator(language).gettext(ENERGY)``, then fill the
+placeholders: ``t.gettext(CAPPED_AT).format(amount=t.money(1500, "EUR"))``. Amounts, energy,
+dates and durations inside placeholders are formatted with the same ``Translator``.
+Comments starting with ``TRANSLATORS:`` end up in the catalogs next to the text.
+"""
+
+from __future__ import annotations
+
+from cpo.i18n import N_
+
+# Prices: the price card, the tariff summary and the receipt lines
+
+PRICE = N_("Price")
+FREE = N_("free")
+ENERGY = N_("Energy")
+CHARGING_TIME = N_("Charging time")
+PARKING_TIME = N_("Parking time")
+SESSION_FEE = N_("Session fee")
+BLOCKING_FEE = N_("Blocking fee")
+PRICE_PER_KWH = N_("per kWh")
+PRICE_PER_MINUTE = N_("per minute")
+PRICE_PER_HOUR = N_("per hour")
+PRICE_PER_SESSION = N_("per session")
+# TRANSLATORS: when a blocking fee starts; {minutes} counts from the start of the session.
+BLOCKING_FEE_AFTER = N_("from minute {minutes}")
+# TRANSLATORS: {duration} is a formatted duration such as "30 min".
+FREE_FOR_THE_FIRST = N_("free for the first {duration}")
+# TRANSLATORS: a cap on a fee; {amount} is a formatted amount such as "12,00 €".
+CAPPED_AT = N_("at most {amount}")
+# TRANSLATORS: {vat} is a formatted rate such as "19 %".
+VAT_INCLUDED = N_("All prices include {vat} VAT.")
+# TRANSLATORS: short form next to a price; {vat} is a formatted rate such as "19 %".
+VAT_INCLUDED_SHORT = N_("incl. {vat} VAT")
+MINIMUM_PRICE = N_("Minimum price per session: {amount}")
+MAXIMUM_PRICE = N_("Maximum price per session: {amount}")
+PAY_WITHOUT_ACCOUNT = N_("Pay by card – no registration needed")
+RESERVED_AMOUNT = N_("Reserved amount")
+HOLD_EXPLAINED = N_(
+    "We reserve {amount} on your card before charging starts. You only pay for what you "
+    "charge; the rest is released at once when you stop."
+)
+# TRANSLATORS: a price estimate; {energy} is a formatted energy such as "20,000 kWh".
+ESTIMATE = N_("About {amount} for {energy}")
+
+# Restrictions: when a tariff element applies. Days go through Translator.and_list.
+
+EVERY_DAY = N_("every day")
+# TRANSLATORS: Monday to Friday, as a condition on a price ("€0.29/kWh weekdays").
+WEEKDAYS = N_("weekdays")
+WEEKENDS = N_("weekends")
+MONDAY = N_("Monday")
+TUESDAY = N_("Tuesday")
+WEDNESDAY = N_("Wednesday")
+THURSDAY = N_("Thursday")
+FRIDAY = N_("Friday")
+SATURDAY = N_("Saturday")
+SUNDAY = N_("Sunday")
+# Indexed like datetime.date.weekday(): Monday is 0.
+DAY_NAMES = (MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY)
+# TRANSLATORS: recurring days; {days} is a list of day names such as "Monday and Friday".
+ON_DAYS = N_("on {days}")
+# TRANSLATORS: {start} and {end} are times of day on the 24-hour clock, such as "08:00".
+BETWEEN_TIMES = N_("between {start} and {end}")
+# TRANSLATORS: {time} is a time of day on the 24-hour clock, such as "08:00".
+FROM_TIME = N_("from {time}")
+# TRANSLATORS: {time} is a time of day on the 24-hour clock, such as "20:00".
+UNTIL_TIME = N_("until {time}")
+VALID_FROM = N_("valid from {date}")
+VALID_UNTIL = N_("valid until {date}")
+# TRANSLATORS: {kwh} is a number such as "20"; the unit follows in the text.
+FROM_KWH = N_("from {kwh} kWh")
+UP_TO_KWH = N_("up to {kwh} kWh")
+# TRANSLATORS: {kw} is a charging power such as "50"; the unit follows in the text.
+ABOVE_KW = N_("above {kw} kW")
+UP_TO_KW = N_("up to {kw} kW")
+# TRANSLATORS: {duration} is a formatted duration such as "1 h 00 min".
+AFTER_DURATION = N_("after {duration}")
+FOR_THE_FIRST = N_("for the first {duration}")
+
+# Charging: the live session screen
+
+START_CHARGING = N_("Start charging")
+STOP_CHARGING = N_("Stop charging")
+CONFIRMING_PAYMENT = N_("Confirming your payment")
+STARTING_CHARGE_POINT = N_("Starting the charge point")
+PLUG_IN = N_("Please plug the cable into your car.")
+CHARGING_IN_PROGRESS = N_("Charging in progress")
+CHARGING_FINISHED = N_("Charging finished")
+POWER = N_("Power")
+COST_SO_FAR = N_("Cost so far")
+
+# Receipts
+
+RECEIPT = N_("Receipt")
+# TRANSLATORS: subject of the receipt e-mail; {operator} is the operator's brand.
+RECEIPT_SUBJECT = N_("Your receipt from {operator}")
+CHARGING_SESSION = N_("Charging session")
+CHARGE_POINT = N_("Charge point")
+EVSE_ID = N_("EVSE ID")
+LOCATION = N_("Location")
+DATE = N_("Date")
+START = N_("Start")
+END = N_("End")
+DURATION = N_("Duration")
+ENERGY_CHARGED = N_("Energy charged")
+METER_START = N_("Meter reading at start")
+METER_END = N_("Meter reading at end")
+QUANTITY = N_("Quantity")
+UNIT_PRICE = N_("Unit price")
+AMOUNT = N_("Amount")
+NET_AMOUNT = N_("Net amount")
+# TRANSLATORS: a receipt line; {rate} is a formatted rate such as "19 %".
+VAT_RATE = N_("VAT {rate}")
+TOTAL = N_("Total")
+AMOUNT_PAID = N_("Amount paid")
+# TRANSLATORS: {method} is a payment method such as "Visa" or "card ending in 4242".
+PAID_WITH = N_("Paid with {method}")
+# TRANSLATORS: {last4} is the last four digits of a card number.
+CARD_ENDING_IN = N_("card ending in {last4}")
+RECEIPT_NUMBER = N_("Receipt number")
+SIGNED_METER_DATA = N_("Signed meter data")
+# TRANSLATORS: German calibration law (Eichrecht); {url} is where the software is downloaded.
+TRANSPARENCY_SOFTWARE = N_(
+    "This charge point signs its meter readings. Check them with the transparency software "
+    "(S.A.F.E. e.V.): {url}"
+)
+NO_SIGNED_METER_DATA = N_("This charge point does not sign its meter readings.")
+DOWNLOAD_PDF = N_("Download PDF")
+OPERATOR = N_("Operator")
+VAT_ID = N_("VAT ID")
+ADDRESS = N_("Address")
+THANK_YOU = N_("Thank you for charging with {operator}.")
+
+# Errors: what happened in plain words, then what the driver can do.
+
+# TRANSLATORS: {support} is a phone number or e-mail address.
+CHARGE_POINT_UNAVAILABLE = N_(
+    "This charge point is not available right now. Please try another one or contact {support}."
+)
+# TRANSLATORS: {support} is a phone number or e-mail address.
+CHARGE_POINT_OFFLINE = N_(
+    "This charge point is not connected to our system right now. Please try another one or "
+    "contact {support}."
+)
+CHARGE_POINT_OCCUPIED = N_(
+    "Someone else is charging here right now. Please try another charge point."
+)
+CHARGE_POINT_NOT_FOUND = N_(
+    "We could not find this charge point. Please check the ID on the sticker or scan the QR "
+    "code again."
+)
+CHARGING_DID_NOT_START = N_(
+    "Charging did not start, so we released the reserved amount at once. Please plug in the "
+    "cable and try again, or try another charge point."
+)
+# TRANSLATORS: {support} is a phone number or e-mail address.
+STOP_NOT_CONFIRMED = N_(
+    "The charge point did not confirm the stop. Please stop charging in your car or at the "
+    "charge point, or contact {support}. You only pay for the energy you charged."
+)
+# TRANSLATORS: {amount} is a formatted amount such as "50,00 €".
+HOLD_LIMIT_REACHED = N_(
+    "Charging stopped because the cost reached the reserved amount of {amount}. Start a new "
+    "session to charge more."
+)
+PAYMENT_DECLINED = N_(
+    "Your payment was declined and nothing was charged. Please try another card or payment method."
+)
+PAYMENT_UNAVAILABLE = N_(
+    "We could not reach the payment service and nothing was charged. Please try again in a moment."
+)
+TOKEN_NOT_ALLOWED = N_(
+    "This card cannot be used at this charge point. Please use another card or pay by card "
+    "with the QR code on the charge point."
+)
+# TRANSLATORS: {support} is a phone number or e-mail address.
+SESSION_NOT_FOUND = N_(
+    "We could not find this charging session. Please open the link from your receipt again "
+    "or contact {support}."
+)
+RECEIPT_NOT_READY = N_("Your receipt is not ready yet. Please check again in a few minutes.")
+INVALID_INPUT = N_("Something in your entry is not right. Please check it and try again.")
+TOO_MANY_ATTEMPTS = N_("Too many attempts. Please wait a moment and try again.")
+# TRANSLATORS: {support} is a phone number or e-mail address.
+UNEXPECTED_ERROR = N_(
+    "Something went wrong on our side. Please try again, or contact {support} if it happens again."
+)
