@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from api.admin.tariffs import AssignmentController, TariffController
+from api.auth import provide_operator
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
 from cpo import database
 from cpo.bus import InProcessBus, MessageBus
+from cpo.cdrs.tasks import sweep_cdrs_forever
 from cpo.clock import Clock, SystemClock
 from cpo.context import Context
 from cpo.errors import DomainError
@@ -53,17 +59,26 @@ def create_app(
         if isinstance(own_bus, RedisBus):
             await own_bus.start()
         await bridge.start()
+        sweeper = asyncio.create_task(sweep_cdrs_forever(ctx), name="cdr-sweeper")
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await bridge.stop()
             if own_bus is not None:
                 await own_bus.close()
             if engine is not None:
                 await database.close_database(engine)
 
+    admin = Router(
+        path="/",
+        route_handlers=[TariffController, AssignmentController],
+        dependencies={"operator": Provide(provide_operator)},
+    )
     return Litestar(
-        route_handlers=[health, ocpp_endpoint],
+        route_handlers=[health, ocpp_endpoint, admin],
         state=State({"ctx": ctx, "bridge": bridge}),
         lifespan=[lifespan],
         exception_handlers={

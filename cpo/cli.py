@@ -101,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--pending", action="store_true", help="register as Pending, not Accepted")
     add.set_defaults(handler=_station_add)
+
+    token = commands.add_parser("api-token", help="manage admin API tokens")
+    token_commands = token.add_subparsers(required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create an admin API token (shown once)")
+    create.add_argument("--operator", default=None, help="operator slug (default: the first one)")
+    create.add_argument(
+        "--name", required=True, help="what the token is for, e.g. 'billing export'"
+    )
+    create.set_defaults(handler=_api_token_create)
     return parser
 
 
@@ -162,10 +171,11 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
         f"    OCPP 1.6J      {settings.ocpp_url}/<charge point identity>",
     ]
     if demo:
-        from cpo.demo import DEMO_CARDS, DEMO_STATIONS
+        from cpo.demo import DEMO_API_TOKEN, DEMO_CARDS, DEMO_STATIONS
 
         lines.append("  Demo stations (simulated; identity and Basic auth password)")
         lines += [f"    {station.identity:<14} {station.password}" for station in DEMO_STATIONS]
+        lines.append(f"  Admin API token  {DEMO_API_TOKEN}")
         lines.append("  Demo RFID cards")
         lines += [f"    {card.uid:<16} {card.label}" for card in DEMO_CARDS]
         if settings.auto_registration.value != "off":
@@ -258,6 +268,25 @@ async def _station_add(settings: Settings, arguments: argparse.Namespace) -> int
     print(f"  OCPP URL  {settings.ocpp_url}/{arguments.identity}")
     if generated:
         print(f"  password  {password}   (shown once: set it as the station's AuthorizationKey)")
+    return 0
+
+
+async def _api_token_create(settings: Settings, arguments: argparse.Namespace) -> int:
+    from cpo.operators.service import create_api_token
+    from cpo.operators.tables import Operator
+
+    async with database.database(settings.database_url):
+        query = Operator.select(Operator.id, Operator.slug).order_by(Operator.id)
+        if arguments.operator:
+            query = query.where(Operator.slug == arguments.operator)
+        operator = await query.first()
+        if operator is None:
+            print("cpo: no such operator", file=sys.stderr)
+            return 1
+        token, _ = await create_api_token(Context(settings), operator["id"], arguments.name)
+    print(f"API token for operator {operator['slug']} (shown once):")
+    print(f"  {token}")
+    print(f"  curl -H 'Authorization: Bearer {token}' {settings.base_url}/api/admin/tariffs")
     return 0
 
 

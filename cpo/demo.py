@@ -8,16 +8,28 @@ import msgspec
 
 from cpo import database
 from cpo.context import Context
+from cpo.operators.service import create_api_token
 from cpo.operators.tables import Operator
 from cpo.stations import service as stations
 from cpo.stations.enums import ConnectorFormat, ConnectorStandard, CurrentType
 from cpo.stations.schemas import ConnectorSpec, EvseSpec, StationRegistration
 from cpo.stations.tables import Site
+from cpo.tariffs import service as tariffs
+from cpo.tariffs.enums import AssignmentScope, TariffKind
+from cpo.tariffs.schemas import (
+    ComponentType,
+    PriceComponent,
+    Restrictions,
+    TariffDefinition,
+    TariffElement,
+)
 from cpo.tokens import service as tokens
 from cpo.tokens.enums import TokenStatus
 from cpo.tokens.schemas import TokenSpec
 
 DEMO_OPERATOR_SLUG = "demo"
+# Printed by `cpo run --demo` so the admin API can be tried at once; never use one like it live.
+DEMO_API_TOKEN = "cpo_demo-admin-token-for-trying-the-api"  # noqa: S105
 
 _TYPE2_16A = ConnectorSpec(max_voltage_v=400, max_current_a=16)
 _TYPE2_32A = ConnectorSpec(max_voltage_v=400, max_current_a=32)
@@ -89,11 +101,12 @@ class DemoCard(msgspec.Struct, frozen=True):
     status: TokenStatus = TokenStatus.ACTIVE
     group_id: str | None = None
     expired: bool = False
+    customer_group: str | None = None
 
 
 DEMO_CARDS = (
     DemoCard("04A2B3C4D5E6F7", "Anna Schmidt"),
-    DemoCard("04B1C2D3E4F5A6", "Ben Müller"),
+    DemoCard("04B1C2D3E4F5A6", "Ben Müller (employee: charges free)", customer_group="employees"),
     DemoCard("04FLEET0000001", "Fleet card 1 (Stadtwerke fleet)", group_id="FLEET-STADTWERKE"),
     DemoCard("04FLEET0000002", "Fleet card 2 (Stadtwerke fleet)", group_id="FLEET-STADTWERKE"),
     DemoCard("04C0FFEE000BAD", "Lost card (blocked)", status=TokenStatus.BLOCKED),
@@ -114,6 +127,13 @@ async def seed_demo(ctx: Context) -> bool:
                 country_code="DE",
                 party_id="DEM",
                 currency="EUR",
+                street="Musterstraße 1",
+                postal_code="10115",
+                city="Berlin",
+                country="DE",
+                vat_id="DE123456789",
+                commercial_register="Amtsgericht Charlottenburg HRB 123456",
+                website="https://charge.example.org",
                 support_email="support@example.org",
                 support_phone="+49 30 123456",
                 created_at=ctx.clock.now(),
@@ -157,6 +177,86 @@ async def seed_demo(ctx: Context) -> bool:
                     status=card.status,
                     group_id=card.group_id,
                     expires_at=ctx.clock.now() - timedelta(days=30) if card.expired else None,
+                    customer_group=card.customer_group,
                 ),
             )
+        await _demo_tariffs(ctx, operator_id)
+        await create_api_token(ctx, operator_id, "demo", token=DEMO_API_TOKEN)
     return True
+
+
+def _euro(amount: str) -> int:
+    """'0.49' € → millionths of a euro."""
+    return round(float(amount) * 1_000_000)
+
+
+AC_AD_HOC = TariffDefinition(
+    currency="EUR",
+    vat_rate_bp=1900,
+    elements=(
+        TariffElement(
+            components=(PriceComponent(type=ComponentType.ENERGY, price_micro=_euro("0.49")),)
+        ),
+        # The blocking fee: from the 241st minute plugged in, 0.10 €/min, at most 12 €.
+        TariffElement(
+            components=(
+                PriceComponent(
+                    type=ComponentType.PARKING_TIME,
+                    price_micro=_euro("0.10"),
+                    step_size=60,
+                    cap_micro=_euro("12"),
+                ),
+            ),
+            restrictions=Restrictions(min_duration_s=240 * 60),
+        ),
+    ),
+)
+DC_AD_HOC = TariffDefinition(
+    currency="EUR",
+    vat_rate_bp=1900,
+    elements=(
+        TariffElement(
+            components=(PriceComponent(type=ComponentType.ENERGY, price_micro=_euro("0.69")),)
+        ),
+        TariffElement(
+            components=(
+                PriceComponent(
+                    type=ComponentType.PARKING_TIME,
+                    price_micro=_euro("0.10"),
+                    step_size=60,
+                    grace_s=45 * 60,
+                    cap_micro=_euro("12"),
+                ),
+            ),
+        ),
+    ),
+)
+EMPLOYEES = TariffDefinition(
+    currency="EUR",
+    vat_rate_bp=1900,
+    elements=(
+        TariffElement(components=(PriceComponent(type=ComponentType.ENERGY, price_micro=0),)),
+    ),
+)
+
+
+async def _demo_tariffs(ctx: Context, operator_id: int) -> None:
+    ac = await tariffs.create_tariff(
+        ctx, operator_id, tariffs.TariffInput(name="AC ad hoc", definition=AC_AD_HOC)
+    )
+    dc = await tariffs.create_tariff(
+        ctx, operator_id, tariffs.TariffInput(name="DC ad hoc", definition=DC_AD_HOC)
+    )
+    employees = await tariffs.create_tariff(
+        ctx,
+        operator_id,
+        tariffs.TariffInput(name="Employees", kind=TariffKind.REGULAR, definition=EMPLOYEES),
+    )
+    for assignment in (
+        tariffs.Assignment(scope=AssignmentScope.OPERATOR, tariff_id=ac.id),
+        tariffs.Assignment(scope=AssignmentScope.EVSE, target="DE*DEM*E0004*1", tariff_id=dc.id),
+        tariffs.Assignment(
+            scope=AssignmentScope.CUSTOMER_GROUP, target="employees", tariff_id=employees.id
+        ),
+    ):
+        await tariffs.assign_tariff(ctx, operator_id, assignment)

@@ -28,6 +28,13 @@ class Conflict(DomainError):
     http_status = 409
 
 
+class NotAuthenticated(DomainError):
+    """No valid credentials came with the request."""
+
+    code = "not_authenticated"
+    http_status = 401
+
+
 class NotAllowed(DomainError):
     code = "not_allowed"
     http_status = 403

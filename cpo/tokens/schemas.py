@@ -26,3 +26,4 @@ class TokenSpec(msgspec.Struct, frozen=True, kw_only=True):
     contract_id: str | None = None
     label: str = ""
     allow_concurrent_sessions: bool = False
+    customer_group: str | None = None

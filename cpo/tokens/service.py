@@ -42,6 +42,7 @@ async def create_token(ctx: Context, spec: TokenSpec) -> int:
                 contract_id=spec.contract_id,
                 label=spec.label,
                 allow_concurrent_sessions=spec.allow_concurrent_sessions,
+                customer_group=spec.customer_group,
                 blocked_at=now if spec.status is TokenStatus.BLOCKED else None,
                 created_at=now,
                 updated_at=now,

@@ -21,10 +21,18 @@ from cpo.stations.tables import ChargeStation
 from cpo.tariffs import service as tariffs
 from cpo.tariffs.enums import AssignmentScope, TariffKind
 from cpo.tariffs.schemas import ComponentType, PriceComponent, TariffDefinition, TariffElement
+from cpo.tariffs.tables import TariffAssignment
 from cpo.tokens.tables import IdToken
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 ANNA = "04A2B3C4D5E6F7"
+
+
+@pytest.fixture(autouse=True)
+async def without_demo_tariffs(demo: Context) -> None:
+    """These tests bring their own tariffs; the demo's would only be in the way."""
+    await TariffAssignment.delete(force=True)
+    await IdToken.update({IdToken.customer_group: None}, force=True)
 
 
 def energy_and_flat(kwh_price: int, flat: int = 0) -> TariffDefinition:
