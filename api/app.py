@@ -16,6 +16,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator
+from api.driver.evses import EvseController
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
 from cpo import database
@@ -78,7 +79,7 @@ def create_app(
         dependencies={"operator": Provide(provide_operator)},
     )
     return Litestar(
-        route_handlers=[health, ocpp_endpoint, admin],
+        route_handlers=[health, ocpp_endpoint, admin, EvseController],
         state=State({"ctx": ctx, "bridge": bridge}),
         lifespan=[lifespan],
         exception_handlers={

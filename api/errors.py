@@ -7,10 +7,11 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from cpo.errors import DomainError
+from cpo.errors import DomainError, NotAuthenticated
 
 
 def domain_error_handler(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
     return Response(
         {
             "type": "about:blank",
@@ -20,6 +21,7 @@ def domain_error_handler(request: Request[Any, Any, Any], error: DomainError) ->
         },
         status_code=error.http_status,
         media_type="application/problem+json",
+        headers=headers,
     )
 
 

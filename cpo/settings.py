@@ -40,6 +40,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_call_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 30.0
     ocpp_validate_outgoing: bool = False
     meter_write_batch_max: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 500
+    # What an ad hoc session reserves on the driver's card at most (minor units of the
+    # tariff's currency); a small EVSE's worst case may make it less.
+    ad_hoc_hold_minor: Annotated[int, msgspec.Meta(ge=100, le=100_000)] = 5000
 
     @property
     def base_url(self) -> str:
