@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY cpo ./cpo
 COPY api ./api
 COPY ocpp_bridge ./ocpp_bridge
+COPY payments ./payments
 COPY i18n ./i18n
 RUN pip install . && useradd --system --uid 10001 cpo
 USER cpo

@@ -14,17 +14,23 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from api.admin.cdrs import CdrController
+from api.admin.payments import PaymentController
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator
 from api.driver.evses import EvseController
+from api.driver.sessions import AdHocController
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
+from api.receipts import receipt_page, receipt_signed_data
+from api.webhooks import provider_webhook
 from cpo import database
 from cpo.bus import InProcessBus, MessageBus
 from cpo.cdrs.tasks import sweep_cdrs_forever
 from cpo.clock import Clock, SystemClock
 from cpo.context import Context
 from cpo.errors import DomainError
+from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
 from cpo.redis_bus import RedisBus
 from cpo.settings import Settings
 from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
@@ -60,13 +66,19 @@ def create_app(
         if isinstance(own_bus, RedisBus):
             await own_bus.start()
         await bridge.start()
-        sweeper = asyncio.create_task(sweep_cdrs_forever(ctx), name="cdr-sweeper")
+        workers = [
+            asyncio.create_task(sweep_cdrs_forever(ctx), name="cdr-sweeper"),
+            asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
+            asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for worker in workers:
+                worker.cancel()
+            for worker in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             await bridge.stop()
             if own_bus is not None:
                 await own_bus.close()
@@ -75,11 +87,20 @@ def create_app(
 
     admin = Router(
         path="/",
-        route_handlers=[TariffController, AssignmentController],
+        route_handlers=[TariffController, AssignmentController, CdrController, PaymentController],
         dependencies={"operator": Provide(provide_operator)},
     )
     return Litestar(
-        route_handlers=[health, ocpp_endpoint, admin, EvseController],
+        route_handlers=[
+            health,
+            ocpp_endpoint,
+            admin,
+            EvseController,
+            AdHocController,
+            provider_webhook,
+            receipt_page,
+            receipt_signed_data,
+        ],
         state=State({"ctx": ctx, "bridge": bridge}),
         lifespan=[lifespan],
         exception_handlers={

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cpo.bus import InProcessBus, MessageBus
 from cpo.clock import Clock, SystemClock
+from cpo.payments.schemas import ProviderError, ProviderName
+from cpo.ports import PaymentGateway, PaymentProvider
 from cpo.settings import Settings
+
+
+class NoPaymentProviders:
+    """The gateway of a platform that takes no ad hoc payments (nothing configured)."""
+
+    def provider(self, provider: ProviderName, config: Mapping[str, str]) -> PaymentProvider:
+        raise ProviderError("no payment providers are configured", retryable=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +24,4 @@ class Context:
     settings: Settings
     bus: MessageBus = field(default_factory=InProcessBus)
     clock: Clock = field(default_factory=SystemClock)
+    payments: PaymentGateway = field(default_factory=NoPaymentProviders)

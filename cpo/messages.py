@@ -133,6 +133,39 @@ OPERATOR = N_("Operator")
 VAT_ID = N_("VAT ID")
 ADDRESS = N_("Address")
 THANK_YOU = N_("Thank you for charging with {operator}.")
+# TRANSLATORS: the title of a record that cancels a receipt (amounts negated).
+CREDIT_NOTE = N_("Credit note")
+# TRANSLATORS: the title of a record that replaces a cancelled receipt.
+CORRECTED_RECEIPT = N_("Corrected receipt")
+# TRANSLATORS: {number} is the number of the receipt that is cancelled.
+CANCELS_RECEIPT = N_("This credit note cancels receipt {number}.")
+# TRANSLATORS: {number} is the number of the receipt that is replaced.
+REPLACES_RECEIPT = N_("This receipt replaces receipt {number}.")
+# TRANSLATORS: the column header of the receipt lines (energy, parking time, session fee).
+ITEM = N_("Item")
+# TRANSLATORS: a receipt line that raises the price to the tariff's minimum per session.
+MINIMUM_PRICE_ADJUSTMENT = N_("Difference to the minimum price")
+# TRANSLATORS: a receipt line that lowers the price to the tariff's maximum per session.
+MAXIMUM_PRICE_ADJUSTMENT = N_("Reduction to the maximum price")
+AMOUNTS_EXCLUDE_VAT = N_("The amounts above do not include VAT.")
+# TRANSLATORS: {zone} is an IANA time zone such as "Europe/Berlin".
+LOCAL_TIMES = N_("All times are local times ({zone}).")
+# TRANSLATORS: shown instead of a payment on receipts of card (RFID) and roaming sessions.
+BILLED_TO_CONTRACT = N_("This session is billed through your charging contract.")
+CUSTOMER_SERVICE = N_("Customer service")
+COMMERCIAL_REGISTER = N_("Commercial register")
+LANGUAGE = N_("Language")
+DOWNLOAD_SIGNED_METER_DATA = N_("Download signed meter data")
+# TRANSLATORS: how to use the signed meter data with the transparency software.
+SIGNED_VALUES_HOW_TO = N_("To check a value, copy it in full into the transparency software.")
+# TRANSLATORS: in the downloaded file, whose comment lines start with #.
+SIGNED_VALUES_FILE = N_(
+    "Each line that does not start with # is one signed value, exactly as the charge point sent it."
+)
+RECEIPT_NOT_FOUND_TITLE = N_("Receipt not found")
+RECEIPT_NOT_FOUND = N_(
+    "We could not find this receipt. Please check that you opened the complete link."
+)
 
 # Errors: what happened in plain words, then what the driver can do.
 

@@ -24,6 +24,9 @@ class LogFormat(StrEnum):
     TEXT = "text"
 
 
+DEMO_SECRET_KEY = "demo-secret-key-not-for-production"  # noqa: S105
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///cpo.sqlite3"
     # With Redis, commands and live events travel between nodes; without, within one process.
@@ -43,6 +46,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # What an ad hoc session reserves on the driver's card at most (minor units of the
     # tariff's currency); a small EVSE's worst case may make it less.
     ad_hoc_hold_minor: Annotated[int, msgspec.Meta(ge=100, le=100_000)] = 5000
+    # Seals provider secrets in the database and signs drivers' session links; set your own
+    # (e.g. `openssl rand -base64 32`) anywhere but the demo, and keep it.
+    secret_key: Annotated[str, msgspec.Meta(min_length=16)] = DEMO_SECRET_KEY
 
     @property
     def base_url(self) -> str:

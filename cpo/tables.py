@@ -4,6 +4,7 @@ from piccolo.table import Table
 
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.operators.tables import ApiToken, Operator
+from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
     ChargeStation,
@@ -34,4 +35,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     MeterSample,
     CdrSequence,
     Cdr,
+    PaymentAccount,
+    AdHocSession,
+    Payment,
+    PaymentEvent,
 )

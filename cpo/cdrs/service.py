@@ -280,7 +280,14 @@ async def correct_cdr(
                 if snapshot is not None
                 else _free(usage, original.currency)
             )
-            rebill.update(kind=CdrKind.REBILL, corrects=cdr_id, **_amounts(breakdown))
+            # The corrected energy did not come from the meter readings on the record.
+            rebill.update(
+                kind=CdrKind.REBILL,
+                corrects=cdr_id,
+                meter_start_wh=None,
+                meter_stop_wh=None,
+                **_amounts(breakdown),
+            )
             rebill_id = await _insert_copy(rebill, operator_id, party["party_id"])
         credit_view = await get_cdr(operator_id, credit_id)
         rebill_view = None if rebill_id is None else await get_cdr(operator_id, rebill_id)

@@ -15,6 +15,7 @@ from cpo import database
 from cpo.cdrs.service import issue_cdr_quietly
 from cpo.clock import as_utc
 from cpo.context import Context
+from cpo.payments import ad_hoc
 from cpo.sessions import rules
 from cpo.sessions.enums import ReconciliationReason, SessionState
 from cpo.sessions.samples import insert_samples, sample_rows
@@ -30,7 +31,7 @@ from cpo.stations.schemas import StationRef
 from cpo.stations.service import evse_of, station_time_zone
 from cpo.tariffs.service import tariff_for_session
 from cpo.tokens import service as tokens
-from cpo.tokens.enums import AuthorizationStatus
+from cpo.tokens.enums import AuthorizationStatus, TokenType
 from cpo.tokens.schemas import Authorization
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,12 @@ async def start_transaction(ctx: Context, station: StationRef, report: StartRepo
             ChargingSession.id == session_id
         )
         await _adopt_orphan_samples(station, transaction_id, session_id)
+        if (
+            authorization.token_type is TokenType.AD_HOC_USER
+            and authorization.token_id is not None
+            and authorization.status is AuthorizationStatus.ACCEPTED
+        ):
+            await ad_hoc.bind_started_session(session_id, authorization.token_id, received_at)
     await _publish(ctx, session_id, SessionState.ACTIVE, 0, None, received_at)
     return StartResult(session_id, transaction_id, authorization)
 
@@ -160,6 +167,7 @@ async def stop_transaction(ctx: Context, station: StationRef, report: StopReport
         authorization = await _stop_authorization(ctx, station, report, session_id)
     await _publish(ctx, session_id, SessionState.COMPLETED, energy, None, stopped_at)
     await issue_cdr_quietly(ctx, session_id)
+    await ad_hoc.settle_quietly(ctx, session_id)
     return StopResult(session_id, authorization)
 
 

@@ -12,6 +12,7 @@ class Authorization(msgspec.Struct, frozen=True):
 
     status: AuthorizationStatus
     token_id: int | None = None
+    token_type: TokenType | None = None
     expires_at: datetime | None = None
     group_id: str | None = None
 

@@ -8,13 +8,14 @@ from typing import Any
 from cpo import database
 from cpo.context import Context
 from cpo.errors import Conflict, InvalidInput
+from cpo.payments.ad_hoc import token_is_usable
 from cpo.sessions.enums import SessionState
 from cpo.sessions.tables import ChargingSession
 from cpo.stations.enums import RegistrationStatus
 from cpo.stations.schemas import StationRef
 from cpo.stations.service import registration_status
 from cpo.tokens import rules
-from cpo.tokens.enums import TokenStatus
+from cpo.tokens.enums import AuthorizationStatus, TokenStatus, TokenType
 from cpo.tokens.schemas import Authorization, TokenSpec
 from cpo.tokens.tables import IdToken
 
@@ -68,6 +69,15 @@ async def authorize(
     token = await _token(station.operator_id, uid)
     if token is None:
         return Authorization(rules.decide(None, None, now=now, has_other_active_session=False))
+    token_type = TokenType(token["type"])
+    if token_type is TokenType.AD_HOC_USER:
+        # A one-time token starts exactly the session that was paid for, nothing else.
+        usable = await token_is_usable(token["id"])
+        return Authorization(
+            AuthorizationStatus.ACCEPTED if usable else AuthorizationStatus.INVALID,
+            token_id=token["id"],
+            token_type=token_type,
+        )
     group = None
     if token["group_id"] and token["group_id"] != uid:
         group = await _token(station.operator_id, token["group_id"])
@@ -79,7 +89,11 @@ async def authorize(
         station_accepted=await registration_status(station) is RegistrationStatus.ACCEPTED,
     )
     return Authorization(
-        status, token_id=token["id"], expires_at=token["expires_at"], group_id=token["group_id"]
+        status,
+        token_id=token["id"],
+        token_type=token_type,
+        expires_at=token["expires_at"],
+        group_id=token["group_id"],
     )
 
 
@@ -95,6 +109,7 @@ async def _token(operator_id: int, uid: str) -> dict[str, Any] | None:
     row: dict[str, Any] | None = (
         await IdToken.select(
             IdToken.id,
+            IdToken.type,
             IdToken.status,
             IdToken.expires_at,
             IdToken.group_id,

@@ -1,0 +1,59 @@
+"""Protocols the core needs from the outside world; adapters implement them.
+
+`api/app.py:create_app` chooses the implementations; tests pass fakes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from cpo.payments.schemas import (
+    CaptureResult,
+    HoldCreated,
+    HoldRequest,
+    HoldStatus,
+    ProviderEvent,
+    ProviderName,
+    RefundResult,
+)
+
+
+class PaymentProvider(Protocol):
+    """One merchant account at one provider (each operator is its own merchant).
+
+    Every call that changes money carries an idempotency key derived from our own ids, so
+    a retry after a timeout can never hold, capture or refund twice. Calls raise
+    `cpo.payments.schemas.ProviderError` (or `PaymentDeclined`).
+    """
+
+    name: ProviderName
+
+    async def create_hold(self, request: HoldRequest) -> HoldCreated: ...
+
+    async def hold_status(self, provider_ref: str) -> HoldStatus: ...
+
+    async def capture(
+        self, provider_ref: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> CaptureResult:
+        """Take `amount_minor` (≤ the hold) and release the rest of the hold."""
+        ...
+
+    async def cancel(self, provider_ref: str, idempotency_key: str) -> HoldStatus:
+        """Release the whole hold (nothing is owed)."""
+        ...
+
+    async def refund(
+        self, provider_ref: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> RefundResult: ...
+
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+        """Verify the webhook (Stripe: signature over the raw body; PayPal: the provider's
+        verification call), then translate it; raises InvalidWebhook."""
+        ...
+
+
+class PaymentGateway(Protocol):
+    """Finds the provider adapter for an operator's merchant account."""
+
+    def provider(self, provider: ProviderName, config: Mapping[str, str]) -> PaymentProvider: ...
