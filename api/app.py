@@ -31,9 +31,11 @@ from cpo.clock import Clock, SystemClock
 from cpo.context import Context
 from cpo.errors import DomainError
 from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
+from cpo.ports import PaymentGateway
 from cpo.redis_bus import RedisBus
 from cpo.settings import Settings
 from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
+from payments.gateway import ProviderGateway
 
 
 def create_app(
@@ -41,6 +43,7 @@ def create_app(
     *,
     bus: MessageBus | None = None,
     clock: Clock | None = None,
+    payments: PaymentGateway | None = None,
     manage_database: bool = True,
 ) -> Litestar:
     """Build the application. Tests pass their own bus and clock here instead of patching.
@@ -57,7 +60,10 @@ def create_app(
         own_bus = bus = (
             RedisBus(settings.redis_url, settings.node_id) if settings.redis_url else InProcessBus()
         )
-    ctx = Context(settings=settings, bus=bus, clock=clock or SystemClock())
+    own_gateway = None
+    if payments is None:
+        own_gateway = payments = ProviderGateway()
+    ctx = Context(settings=settings, bus=bus, clock=clock or SystemClock(), payments=payments)
     bridge = Bridge(ctx)
 
     @asynccontextmanager
@@ -80,6 +86,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
             await bridge.stop()
+            if own_gateway is not None:
+                await own_gateway.close()
             if own_bus is not None:
                 await own_bus.close()
             if engine is not None:

@@ -146,17 +146,22 @@ async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
             await asyncio.sleep(0.05)
         if serving.done():
             return 1
-        _print_urls(settings, demo=arguments.demo)
         simulation = None
+        fake_payments = None
         if arguments.demo:
             from ocpp_bridge.simulator import run_demo_fleet
+            from payments.demo import start_demo_payments
 
+            fake_payments = await start_demo_payments(settings)
             simulation = asyncio.create_task(run_demo_fleet(settings.ocpp_url))
+        _print_urls(settings, demo=arguments.demo)
         await serving
         if simulation is not None:
             simulation.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await simulation
+        if fake_payments is not None:
+            await fake_payments.stop()
         return 0
     finally:
         await database.close_database(engine)
@@ -171,11 +176,16 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
         f"    OCPP 1.6J      {settings.ocpp_url}/<charge point identity>",
     ]
     if demo:
-        from cpo.demo import DEMO_API_TOKEN, DEMO_CARDS, DEMO_STATIONS
+        from cpo.demo import DEMO_API_TOKEN, DEMO_CARDS, DEMO_STATIONS, demo_payments_url
 
         lines.append("  Demo stations (simulated; identity and Basic auth password)")
         lines += [f"    {station.identity:<14} {station.password}" for station in DEMO_STATIONS]
         lines.append(f"  Admin API token  {DEMO_API_TOKEN}")
+        lines.append(
+            f"  Payments         local fake of Stripe and PayPal at {demo_payments_url(settings)};"
+            " test cards 4242 4242 4242 4242 (paid), 4000 0000 0000 0002 (declined),"
+            " 4000 0027 6000 3184 (3-D Secure)"
+        )
         lines.append("  Demo RFID cards")
         lines += [f"    {card.uid:<16} {card.label}" for card in DEMO_CARDS]
         if settings.auto_registration.value != "off":

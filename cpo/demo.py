@@ -10,6 +10,9 @@ from cpo import database
 from cpo.context import Context
 from cpo.operators.service import create_api_token
 from cpo.operators.tables import Operator
+from cpo.payments.accounts import AccountInput, add_account
+from cpo.payments.schemas import ProviderName
+from cpo.settings import Settings
 from cpo.stations import service as stations
 from cpo.stations.enums import ConnectorFormat, ConnectorStandard, CurrentType
 from cpo.stations.schemas import ConnectorSpec, EvseSpec, StationRegistration
@@ -30,6 +33,23 @@ from cpo.tokens.schemas import TokenSpec
 DEMO_OPERATOR_SLUG = "demo"
 # Printed by `cpo run --demo` so the admin API can be tried at once; never use one like it live.
 DEMO_API_TOKEN = "cpo_demo-admin-token-for-trying-the-api"  # noqa: S105
+# Test accounts at the local fake of Stripe and PayPal that `cpo run --demo` starts.
+DEMO_STRIPE = {
+    "publishable_key": "pk_test_demo_cpo",
+    "secret_key": "sk_test_demo_cpo",
+    "webhook_secret": "whsec_demo_cpo",
+}
+DEMO_PAYPAL = {
+    "client_id": "demo-cpo-paypal-client",
+    "client_secret": "demo-cpo-paypal-secret",
+    "webhook_id": "WH-DEMO-CPO",
+}
+
+
+def demo_payments_url(settings: Settings) -> str:
+    """Where the demo's fake payment provider listens: next to the platform."""
+    return f"http://{settings.host}:{settings.port + 90}"
+
 
 _TYPE2_16A = ConnectorSpec(max_voltage_v=400, max_current_a=16)
 _TYPE2_32A = ConnectorSpec(max_voltage_v=400, max_current_a=32)
@@ -182,6 +202,20 @@ async def seed_demo(ctx: Context) -> bool:
             )
         await _demo_tariffs(ctx, operator_id)
         await create_api_token(ctx, operator_id, "demo", token=DEMO_API_TOKEN)
+        api_base = demo_payments_url(ctx.settings)
+        for provider, config in (
+            (ProviderName.STRIPE, DEMO_STRIPE),
+            (ProviderName.PAYPAL, DEMO_PAYPAL),
+        ):
+            await add_account(
+                ctx,
+                operator_id,
+                AccountInput(
+                    provider=provider,
+                    label="demo (local fake)",
+                    config={**config, "api_base": api_base},
+                ),
+            )
     return True
 
 

@@ -93,7 +93,8 @@ class AdHocController(Controller):
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
             current = first
             yield _message(current)
-            watch = _SessionWatch(ctx)
+            watch = _SessionWatch(ctx, ad_hoc.session_id_of(ctx, token))
+            await watch.start()
             rounds_after_finish = 0
             try:
                 while not _settled(current) and rounds_after_finish < ROUNDS_AFTER_FINISH:
@@ -122,34 +123,47 @@ def _settled(view: ad_hoc.AdHocView) -> bool:
 
 
 class _SessionWatch:
-    """Wakes the stream on the charging session's meter values, or after REFRESH_S."""
+    """Wakes the stream when the ad hoc session moves or its charging session gets a meter
+    value, or after REFRESH_S, whichever comes first."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, ad_hoc_session_id: int) -> None:
         self._ctx = ctx
-        self._session_id: int | None = None
-        self._subscription: Any = None
-        self._updates: AsyncIterator[bytes] | None = None
+        self._ad_hoc_session_id = ad_hoc_session_id
+        self._changes: asyncio.Queue[None] = asyncio.Queue()
+        self._forwarders: list[asyncio.Task[None]] = []
+        self._subscriptions: list[Any] = []
+        self._charging_session: int | None = None
 
-    async def follow(self, session_id: int) -> None:
-        if self._session_id == session_id:
-            return
-        await self.close()
-        self._subscription = await self._ctx.bus.subscribe(f"session.{session_id}.updated")
-        self._updates = self._subscription.__aiter__()
-        self._session_id = session_id
+    async def start(self) -> None:
+        await self._listen(ad_hoc.changes_topic(self._ad_hoc_session_id))
+
+    async def follow(self, charging_session_id: int) -> None:
+        if self._charging_session != charging_session_id:
+            self._charging_session = charging_session_id
+            await self._listen(f"session.{charging_session_id}.updated")
+
+    async def _listen(self, topic: str) -> None:
+        subscription = await self._ctx.bus.subscribe(topic)
+        self._subscriptions.append(subscription)
+
+        async def forward() -> None:
+            async for _ in subscription:
+                self._changes.put_nowait(None)
+
+        self._forwarders.append(asyncio.create_task(forward()))
 
     async def next_change(self) -> None:
-        if self._updates is None:
-            await asyncio.sleep(REFRESH_S)
-            return
         try:
-            await asyncio.wait_for(anext(self._updates), timeout=REFRESH_S)
-        except (TimeoutError, StopAsyncIteration):
+            await asyncio.wait_for(self._changes.get(), timeout=REFRESH_S)
+        except TimeoutError:
             return
+        while not self._changes.empty():  # several changes at once: one new view is enough
+            self._changes.get_nowait()
 
     async def close(self) -> None:
-        if self._subscription is not None:
-            await self._subscription.close()
-        self._subscription = None
-        self._updates = None
-        self._session_id = None
+        for forwarder in self._forwarders:
+            forwarder.cancel()
+        for subscription in self._subscriptions:
+            await subscription.close()
+        self._forwarders.clear()
+        self._subscriptions.clear()

@@ -60,6 +60,8 @@ from cpo.cdrs.service import CdrView, get_cdr
 from cpo.errors import NotFound
 from cpo.i18n import SUPPORTED_LANGUAGES, Translator, translator
 from cpo.operators.tables import Operator
+from cpo.payments.enums import PaymentState
+from cpo.payments.tables import Payment
 from cpo.tariffs.schemas import LineType, PriceLine
 
 TRANSPARENCY_SOFTWARE_URL: Final = "https://www.safe-ev.de/de/transparenzsoftware.php"
@@ -280,6 +282,9 @@ async def load_receipt(
     corrected_number = None
     if cdr.corrects_id is not None:
         corrected_number = (await get_cdr(cdr.operator_id, cdr.corrects_id)).number
+    paid = await _ad_hoc_payment(cdr)
+    if paid is not None:
+        payment_method = payment_method or paid.method
     return build_receipt(
         cdr,
         operator,
@@ -287,7 +292,41 @@ async def load_receipt(
         links=links,
         corrected_number=corrected_number,
         payment_method=payment_method,
+        paid_minor=None if paid is None else paid.amount_minor,
+        paid_ad_hoc=paid is not None,
     )
+
+
+class _AdHocPayment(msgspec.Struct, frozen=True):
+    amount_minor: int | None  # None until the capture went through
+    method: PaymentMethod | None
+
+
+async def _ad_hoc_payment(cdr: CdrView) -> _AdHocPayment | None:
+    """A session paid at the charger: what was taken, and with what (masked)."""
+    row = (
+        await Payment.select(
+            Payment.state,
+            Payment.amount_captured_minor,
+            Payment.method_kind,
+            Payment.method_brand,
+            Payment.method_last4,
+        )
+        .where(Payment.ad_hoc_session._.charging_session == cdr.session_id)
+        .first()
+    )
+    if row is None or cdr.kind is CdrKind.CREDIT:
+        return None
+    captured = row["state"] in {PaymentState.CAPTURED, PaymentState.REFUNDED}
+    method = None
+    if row["method_kind"] == "paypal":
+        method = PaymentMethod(brand="PayPal")
+    elif row["method_brand"] or row["method_last4"]:
+        brand = {"apple_pay": "Apple Pay", "google_pay": "Google Pay"}.get(
+            row["method_kind"], row["method_brand"].title()
+        )
+        method = PaymentMethod(brand=brand, last4=row["method_last4"])
+    return _AdHocPayment(row["amount_captured_minor"] if captured else None, method)
 
 
 # Building
@@ -301,8 +340,14 @@ def build_receipt(
     links: ReceiptLinks,
     corrected_number: str | None = None,
     payment_method: PaymentMethod | None = None,
+    paid_minor: int | None = None,
+    paid_ad_hoc: bool = False,
 ) -> Receipt:
-    """Translate and format everything a receipt says, in one language."""
+    """Translate and format everything a receipt says, in one language.
+
+    `paid_ad_hoc`: the session was paid at the charger; `paid_minor` is what was taken
+    (None while the capture is still under way).
+    """
     t = translator(language)
     _ = t.gettext
     brand = operator.name or operator.legal_name
@@ -311,7 +356,13 @@ def build_receipt(
     amount_paid = None
     payment_note = ""
     if cdr.kind is not CdrKind.CREDIT:
-        if cdr.payment_reference:
+        if paid_ad_hoc:
+            if paid_minor is not None:
+                amount_paid = Entry(_(messages.AMOUNT_PAID), t.money(paid_minor, currency))
+            method = "" if payment_method is None else _payment_method(t, payment_method)
+            if method:
+                payment_note = _(messages.PAID_WITH).format(method=method)
+        elif cdr.payment_reference:
             amount_paid = Entry(_(messages.AMOUNT_PAID), t.money(cdr.gross_minor, currency))
             method = "" if payment_method is None else _payment_method(t, payment_method)
             if method:

@@ -22,8 +22,9 @@ SECRET_KEYS = {
     ProviderName.STRIPE: ("secret_key", "webhook_secret"),
     ProviderName.PAYPAL: ("client_secret", "webhook_id"),
 }
-# Where the provider's API is, for the local fake; real accounts leave it out.
-OPTIONAL_KEYS = ("api_base",)
+# Where the provider's API is, and the card page drivers use, for the local fake of the
+# providers (demo, tests); real accounts leave them out.
+OPTIONAL_KEYS = ("api_base", "demo_card_page")
 
 
 class AccountInput(msgspec.Struct, frozen=True, kw_only=True):

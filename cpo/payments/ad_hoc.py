@@ -299,7 +299,7 @@ async def _refresh_hold(ctx: Context, session_id: int) -> None:
     try:
         status = await provider.hold_status(payment["provider_ref"])
     except PaymentDeclined as declined:
-        await _fail(ctx, session_id, FailureReason.PAYMENT_DECLINED, declined.code, str(declined))
+        await _record_decline(ctx, session_id, declined.code, str(declined))
         return
     except ProviderError as error:
         log.warning("asking for hold %s failed: %s", payment["provider_ref"], error)
@@ -310,19 +310,40 @@ async def _refresh_hold(ctx: Context, session_id: int) -> None:
 async def _apply_hold_status(ctx: Context, session_id: int, status: HoldStatus) -> None:
     if status.state is HoldState.AUTHORIZED:
         await _on_authorized(ctx, session_id, status)
-    elif status.state in {HoldState.FAILED, HoldState.CANCELLED, HoldState.EXPIRED}:
+    elif status.state is HoldState.FAILED:
+        await _record_decline(ctx, session_id, status.failure_code, status.failure_message)
+    elif status.state in {HoldState.CANCELLED, HoldState.EXPIRED}:
         session = await _session_row(session_id)
         if session["state"] == AdHocState.AWAITING_PAYMENT:
-            reason = (
-                FailureReason.PAYMENT_DECLINED
-                if status.state is HoldState.FAILED
-                else FailureReason.PAYMENT_ABANDONED
+            await _fail(
+                ctx,
+                session_id,
+                FailureReason.PAYMENT_ABANDONED,
+                status.failure_code,
+                status.failure_message,
             )
-            await _fail(ctx, session_id, reason, status.failure_code, status.failure_message)
         elif status.state is HoldState.EXPIRED:
             await _move_payment(
                 ctx, session_id, PaymentState.EXPIRED, error="authorisation expired"
             )
+
+
+async def _record_decline(ctx: Context, session_id: int, code: str, message: str) -> None:
+    """A declined card or PayPal funding source: the driver may try another one on the same
+    hold request (Stripe's Payment Element, PayPal's approval page), so the session waits;
+    it is given up when the driver stops or after ABANDONED_AFTER."""
+    async with database.transaction():
+        await Payment.update(
+            {
+                Payment.failure_code: (code or "declined")[:64],
+                Payment.failure_message: message[:1000],
+                Payment.updated_at: ctx.clock.now(),
+            }
+        ).where(
+            (Payment.ad_hoc_session == session_id)
+            & Payment.state.is_in([PaymentState.CREATING, PaymentState.REQUIRES_ACTION])
+        )
+    await announce(ctx, session_id)
 
 
 async def _on_authorized(ctx: Context, session_id: int, status: HoldStatus | None) -> None:
@@ -354,6 +375,7 @@ async def _on_authorized(ctx: Context, session_id: int, status: HoldStatus | Non
         ).where(
             (AdHocSession.id == session_id) & (AdHocSession.state == AdHocState.AWAITING_PAYMENT)
         )
+    await announce(ctx, session_id)
     await _remote_start(ctx, session_id)
 
 
@@ -378,18 +400,33 @@ async def _remote_start(ctx: Context, session_id: int) -> None:
         await _fail(ctx, session_id, FailureReason.CHARGER_REJECTED)
 
 
-async def bind_started_session(session_id: int, token_id: int, at: datetime) -> None:
+async def bind_started_session(session_id: int, token_id: int, at: datetime) -> int | None:
     """A StartTransaction with an ad hoc token: the driver's session is charging now.
 
-    Runs inside the StartTransaction's own transaction.
+    Runs inside the StartTransaction's own transaction; returns the ad hoc session, which
+    the caller announces once that transaction is committed.
     """
-    await AdHocSession.update(
-        {
-            AdHocSession.charging_session: session_id,
-            AdHocSession.state: AdHocState.CHARGING,
-            AdHocSession.updated_at: at,
-        }
-    ).where((AdHocSession.id_token == token_id) & (AdHocSession.state == AdHocState.STARTING))
+    rows = (
+        await AdHocSession.update(
+            {
+                AdHocSession.charging_session: session_id,
+                AdHocSession.state: AdHocState.CHARGING,
+                AdHocSession.updated_at: at,
+            }
+        )
+        .where((AdHocSession.id_token == token_id) & (AdHocSession.state == AdHocState.STARTING))
+        .returning(AdHocSession.id)
+    )
+    return int(rows[0]["id"]) if rows else None
+
+
+def changes_topic(session_id: int) -> str:
+    return f"ad_hoc.{session_id}.changed"
+
+
+async def announce(ctx: Context, session_id: int) -> None:
+    """Tell live views that the session moved (they re-read it)."""
+    await ctx.bus.publish(changes_topic(session_id), b"{}")
 
 
 async def token_is_usable(token_id: int) -> bool:
@@ -448,6 +485,7 @@ async def _request_stop(ctx: Context, session_id: int, reason: str) -> bool:
                 AdHocSession.updated_at: ctx.clock.now(),
             }
         ).where((AdHocSession.id == session_id) & (AdHocSession.state == AdHocState.CHARGING))
+    await announce(ctx, session_id)
     return True
 
 
@@ -640,6 +678,7 @@ async def _fail(
     log.info("ad hoc session %s failed: %s", session_id, reason)
     if target is PaymentState.CANCEL_PENDING:
         await _settle_payment(ctx, payment["id"])
+    await announce(ctx, session_id)
 
 
 async def _move_payment(
@@ -659,7 +698,11 @@ async def _move_payment_by_id(
     error: str = "",
 ) -> None:
     async with database.transaction():
-        row = await Payment.select(Payment.state).where(Payment.id == payment_id).first()
+        row = (
+            await Payment.select(Payment.state, Payment.ad_hoc_session)
+            .where(Payment.id == payment_id)
+            .first()
+        )
         if row is None or not rules.may_move(PaymentState(row["state"]), target):
             return
         values: dict[Any, Any] = {
@@ -674,6 +717,7 @@ async def _move_payment_by_id(
         if error:
             values[Payment.last_error] = error
         await Payment.update(values).where(Payment.id == payment_id)
+    await announce(ctx, int(row["ad_hoc_session"]))
 
 
 async def handle_webhook(
@@ -736,9 +780,7 @@ async def _apply_event(
         # Ask the provider for the details (card brand, last four digits) and carry on.
         await _refresh_hold(ctx, session_id)
     elif kind is EventKind.HOLD_FAILED:
-        session = await _session_row(session_id)
-        if session["state"] == AdHocState.AWAITING_PAYMENT:
-            await _fail(ctx, session_id, FailureReason.PAYMENT_DECLINED)
+        await _refresh_hold(ctx, session_id)
     elif kind is EventKind.HOLD_CANCELLED:
         await _apply_hold_status(
             ctx,
@@ -792,6 +834,8 @@ async def view(ctx: Context, token: str, language: str | None = None) -> AdHocVi
     t = translator(language or "en")
     state = AdHocState(session["state"])
     message = ""
+    if state is AdHocState.AWAITING_PAYMENT and payment["failure_code"]:
+        message = t.gettext(messages.PAYMENT_DECLINED)
     if state is AdHocState.FAILED:
         support = session["operator.support_phone"] or session["operator.support_email"]
         message = t.gettext(
@@ -840,10 +884,19 @@ async def view(ctx: Context, token: str, language: str | None = None) -> AdHocVi
         payment_method=method,
         live=live,
         receipt_token=receipt,
-        amount_paid_minor=payment["amount_captured_minor"]
-        if payment["state"] in {PaymentState.CAPTURED, PaymentState.REFUNDED}
-        else None,
+        amount_paid_minor=_amount_paid(state, PaymentState(payment["state"]), payment),
     )
+
+
+def _amount_paid(
+    state: AdHocState, payment_state: PaymentState, payment: dict[str, Any]
+) -> int | None:
+    """What the driver paid, once it is settled: the capture, or 0 when nothing was owed."""
+    if payment_state in {PaymentState.CAPTURED, PaymentState.REFUNDED}:
+        return int(payment["amount_captured_minor"])
+    if state is AdHocState.FINISHED and payment_state is PaymentState.CANCELLED:
+        return 0
+    return None
 
 
 async def _session_row(session_id: int) -> dict[str, Any]:

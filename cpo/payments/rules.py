@@ -80,7 +80,7 @@ def next_attempt_at(attempts: int, now: datetime) -> datetime:
 def hold_margin_minor(hold_minor: int) -> int:
     """How far below the hold a session is stopped: energy still flows for a moment after
     the stop is sent, and the driver must never owe more than was reserved."""
-    return max(100, hold_minor // 20)
+    return min(max(100, hold_minor // 20), hold_minor // 2)
 
 
 def must_stop_for_hold(cost_minor: int, hold_minor: int) -> bool:

@@ -98,13 +98,18 @@ async def start_transaction(ctx: Context, station: StationRef, report: StartRepo
             ChargingSession.id == session_id
         )
         await _adopt_orphan_samples(station, transaction_id, session_id)
+        ad_hoc_session = None
         if (
             authorization.token_type is TokenType.AD_HOC_USER
             and authorization.token_id is not None
             and authorization.status is AuthorizationStatus.ACCEPTED
         ):
-            await ad_hoc.bind_started_session(session_id, authorization.token_id, received_at)
+            ad_hoc_session = await ad_hoc.bind_started_session(
+                session_id, authorization.token_id, received_at
+            )
     await _publish(ctx, session_id, SessionState.ACTIVE, 0, None, received_at)
+    if ad_hoc_session is not None:
+        await ad_hoc.announce(ctx, ad_hoc_session)
     return StartResult(session_id, transaction_id, authorization)
 
 

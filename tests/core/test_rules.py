@@ -220,3 +220,13 @@ def test_uids_normalise_idempotently(id_tag: str) -> None:
     once = token_rules.normalize_uid(id_tag)
     assert token_rules.normalize_uid(once) == once
     assert token_rules.normalize_uid(id_tag.lower()) == token_rules.normalize_uid(id_tag.upper())
+
+
+def test_the_hold_guard_stops_short_of_the_hold_but_never_a_free_session() -> None:
+    from cpo.payments.rules import hold_margin_minor, must_stop_for_hold
+
+    assert hold_margin_minor(5000) == 250
+    assert not must_stop_for_hold(4749, 5000)
+    assert must_stop_for_hold(4750, 5000)
+    assert hold_margin_minor(100) == 50
+    assert not must_stop_for_hold(0, 100)
