@@ -13,6 +13,7 @@ COPY cpo ./cpo
 COPY api ./api
 COPY ocpp_bridge ./ocpp_bridge
 COPY payments ./payments
+COPY mail ./mail
 COPY i18n ./i18n
 RUN pip install . && useradd --system --uid 10001 cpo
 USER cpo

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -31,9 +32,10 @@ from cpo.clock import Clock, SystemClock
 from cpo.context import Context
 from cpo.errors import DomainError
 from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
-from cpo.ports import PaymentGateway
+from cpo.ports import Mailer, PaymentGateway
 from cpo.redis_bus import RedisBus
 from cpo.settings import Settings
+from mail import FolderMailer, SmtpMailer
 from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
 from payments.gateway import ProviderGateway
 
@@ -44,12 +46,14 @@ def create_app(
     bus: MessageBus | None = None,
     clock: Clock | None = None,
     payments: PaymentGateway | None = None,
+    mailer: Mailer | None = None,
     manage_database: bool = True,
 ) -> Litestar:
     """Build the application. Tests pass their own bus and clock here instead of patching.
 
     Without a bus, the app makes its own: Redis when `CPO_REDIS_URL` is set (several nodes
-    act as one system), in-process otherwise.
+    act as one system), in-process otherwise. Without a mailer: SMTP when `CPO_SMTP_URL` is
+    set, else mails are written as files to `CPO_OUTBOX_DIR`.
 
     With `manage_database` the app opens and closes the database itself; a caller that has
     bound one already (tests, the command line) passes False.
@@ -63,7 +67,19 @@ def create_app(
     own_gateway = None
     if payments is None:
         own_gateway = payments = ProviderGateway()
-    ctx = Context(settings=settings, bus=bus, clock=clock or SystemClock(), payments=payments)
+    if mailer is None:
+        mailer = (
+            SmtpMailer(settings.smtp_url, settings.mail_from)
+            if settings.smtp_url
+            else FolderMailer(Path(settings.outbox_dir), sender=settings.mail_from)
+        )
+    ctx = Context(
+        settings=settings,
+        bus=bus,
+        clock=clock or SystemClock(),
+        payments=payments,
+        mailer=mailer,
+    )
     bridge = Bridge(ctx)
 
     @asynccontextmanager

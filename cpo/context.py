@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from cpo.bus import InProcessBus, MessageBus
 from cpo.clock import Clock, SystemClock
 from cpo.payments.schemas import ProviderError, ProviderName
-from cpo.ports import PaymentGateway, PaymentProvider
+from cpo.ports import Mailer, MailNotSent, OutgoingMail, PaymentGateway, PaymentProvider
 from cpo.settings import Settings
 
 
@@ -19,9 +19,17 @@ class NoPaymentProviders:
         raise ProviderError("no payment providers are configured", retryable=False)
 
 
+class NoMailer:
+    """The mailer of a platform that sends no e-mail (nothing configured)."""
+
+    async def send(self, mail: OutgoingMail) -> None:
+        raise MailNotSent("no mailer is configured", retryable=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     settings: Settings
     bus: MessageBus = field(default_factory=InProcessBus)
     clock: Clock = field(default_factory=SystemClock)
     payments: PaymentGateway = field(default_factory=NoPaymentProviders)
+    mailer: Mailer = field(default_factory=NoMailer)

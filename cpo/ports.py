@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+import msgspec
+
 from cpo.payments.schemas import (
     CaptureResult,
     HoldCreated,
@@ -57,3 +59,30 @@ class PaymentGateway(Protocol):
     """Finds the provider adapter for an operator's merchant account."""
 
     def provider(self, provider: ProviderName, config: Mapping[str, str]) -> PaymentProvider: ...
+
+
+class Attachment(msgspec.Struct, frozen=True):
+    filename: str
+    content_type: str  # e.g. "application/pdf"
+    content: bytes
+
+
+class OutgoingMail(msgspec.Struct, frozen=True, kw_only=True):
+    to: str
+    subject: str
+    text: str  # always: plain text for every mail client
+    html: str | None = None
+    reply_to: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Mailer(Protocol):
+    """Sends e-mail (receipts, invitations, invoices); raises MailNotSent when it cannot."""
+
+    async def send(self, mail: OutgoingMail) -> None: ...
+
+
+class MailNotSent(Exception):
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -46,6 +46,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # What an ad hoc session reserves on the driver's card at most (minor units of the
     # tariff's currency); a small EVSE's worst case may make it less.
     ad_hoc_hold_minor: Annotated[int, msgspec.Meta(ge=100, le=100_000)] = 5000
+    # E-mail (receipts): an SMTP server, e.g. smtp://user:password@mail.example.org:587 or
+    # smtps://…:465; without one, mails are written as .eml files to `outbox_dir`.
+    smtp_url: str | None = None
+    mail_from: str = "Charging <noreply@cpo-demo.invalid>"
+    outbox_dir: str = "outbox"
     # Seals provider secrets in the database and signs drivers' session links; set your own
     # (e.g. `openssl rand -base64 32`) anywhere but the demo, and keep it.
     secret_key: Annotated[str, msgspec.Meta(min_length=16)] = DEMO_SECRET_KEY

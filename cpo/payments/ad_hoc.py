@@ -23,6 +23,7 @@ from typing import Annotated, Any
 import msgspec
 
 from cpo import database, messages, sealing
+from cpo.cdrs.mailing import mail_receipt
 from cpo.cdrs.service import cdr_of_session, issue_cdr
 from cpo.context import Context
 from cpo.errors import (
@@ -49,6 +50,7 @@ from cpo.payments.schemas import (
     ProviderName,
 )
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
+from cpo.ports import MailNotSent
 from cpo.sessions.live import LiveSession, live_session
 from cpo.stations import commands as cmd
 from cpo.stations.public import Availability, evse_for_driver
@@ -557,7 +559,42 @@ async def settle(ctx: Context, charging_session_id: int) -> None:
     await IdToken.update({IdToken.status: TokenStatus.EXPIRED, IdToken.updated_at: now}).where(
         IdToken.id == (await _session_row(session_id))["id_token"]
     )
+    await announce(ctx, session_id)
     await _settle_payment(ctx, payment["id"])
+    await _mail_receipt(ctx, session_id)
+
+
+async def _mail_receipt(ctx: Context, session_id: int) -> None:
+    """Send the receipt to the address the driver gave, once; retried by the sweeper."""
+    session = await _session_row(session_id)
+    if not session["email"] or session["receipt_mailed_at"] is not None:
+        return
+    if session["mail_attempts"] >= rules.MAIL_ATTEMPTS or session["charging_session"] is None:
+        return
+    cdr = await cdr_of_session(session["charging_session"])
+    if cdr is None:
+        return
+    now = ctx.clock.now()
+    try:
+        await mail_receipt(ctx, cdr, session["email"], session["language"])
+    except MailNotSent as error:
+        attempts = session["mail_attempts"] + 1
+        log.warning("the receipt of ad hoc session %s was not sent: %s", session_id, error)
+        async with database.transaction():
+            await AdHocSession.update(
+                {
+                    AdHocSession.mail_attempts: attempts
+                    if error.retryable
+                    else rules.MAIL_ATTEMPTS,
+                    AdHocSession.mail_retry_at: rules.next_attempt_at(attempts, now),
+                    AdHocSession.mail_error: str(error)[:1000],
+                }
+            ).where(AdHocSession.id == session_id)
+        return
+    async with database.transaction():
+        await AdHocSession.update(
+            {AdHocSession.receipt_mailed_at: now, AdHocSession.mail_error: ""}
+        ).where(AdHocSession.id == session_id)
 
 
 async def settle_quietly(ctx: Context, charging_session_id: int) -> None:
@@ -824,6 +861,15 @@ async def sweep(ctx: Context) -> None:
     )
     for row in due:
         await _settle_payment(ctx, row["id"])
+    unsent = await AdHocSession.select(AdHocSession.id).where(
+        (AdHocSession.state == AdHocState.FINISHED)
+        & (AdHocSession.email != "")
+        & AdHocSession.receipt_mailed_at.is_null()
+        & (AdHocSession.mail_attempts < rules.MAIL_ATTEMPTS)
+        & (AdHocSession.mail_retry_at.is_null() | (AdHocSession.mail_retry_at <= now))
+    )
+    for row in unsent:
+        await _mail_receipt(ctx, row["id"])
 
 
 async def view(ctx: Context, token: str, language: str | None = None) -> AdHocView:

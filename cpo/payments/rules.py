@@ -38,6 +38,8 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
+# A receipt e-mail is tried this often before it is given up (the receipt stays online).
+MAIL_ATTEMPTS = 5
 # Abuse limits for creating holds.
 HOLDS_PER_CLIENT = 5
 HOLDS_PER_CLIENT_WINDOW = timedelta(minutes=10)

@@ -61,6 +61,11 @@ class AdHocSession(Table, tablename="ad_hoc_sessions"):
     stop_requested = Boolean(default=False)
     stop_reason = Varchar(length=32, default="")
     start_deadline = Timestamptz(null=True, default=None)
+    # The receipt e-mail, when the driver gave an address: sent once, retried until then.
+    receipt_mailed_at = Timestamptz(null=True, default=None)
+    mail_attempts = Integer(default=0)
+    mail_retry_at = Timestamptz(null=True, default=None)
+    mail_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)

@@ -31,3 +31,11 @@ async def test_unknown_paths_are_problem_details(platform: RunningPlatform) -> N
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "http_404"
+
+
+def test_the_app_builds_from_default_settings(tmp_path: object) -> None:
+    from api.app import create_app
+    from cpo.settings import Settings
+
+    app = create_app(Settings(outbox_dir=str(tmp_path)))
+    assert app.openapi_schema.info.title == "Charge point operator platform"

@@ -8,14 +8,20 @@ import asyncio
 import contextlib
 import json
 import re
+import socket
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from cpo.cdrs.tables import Cdr
 from cpo.context import Context
@@ -28,6 +34,7 @@ from cpo.payments.tables import AdHocSession, Payment, PaymentEvent
 from cpo.tariffs import service as tariffs
 from cpo.tariffs.enums import AssignmentScope
 from cpo.tariffs.schemas import ComponentType, PriceComponent, TariffDefinition, TariffElement
+from mail import SmtpMailer
 from ocpp_bridge.simulator import SimulatedStation, demo_connectors
 from payments.fake import FakeProviderServer
 from payments.gateway import ProviderGateway
@@ -94,11 +101,41 @@ class Shop:
         raise AssertionError("the stream ended before the condition held")
 
 
+class Inbox:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = BytesParser(policy=default_policy).parsebytes(envelope.content)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        self.arrived.set()
+        return "250 OK"
+
+
 @pytest.fixture
-async def shop(demo: Context) -> AsyncIterator[Shop]:
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def shop(demo: Context, inbox: tuple[Inbox, int]) -> AsyncIterator[Shop]:
     gateway = ProviderGateway()
+    mailer = SmtpMailer(f"smtp://127.0.0.1:{inbox[1]}", "Demo Stadtwerke <receipts@cpo.test>")
     async with FakeProviderServer() as fake:
-        ctx = Context(demo.settings, demo.bus, demo.clock, payments=gateway)
+        ctx = Context(demo.settings, demo.bus, demo.clock, payments=gateway, mailer=mailer)
         stripe_keys = fake.stripe_account()
         paypal_keys = fake.paypal_account()
         stripe_account = await add_account(
@@ -233,6 +270,37 @@ async def test_pay_with_paypal(shop: Shop) -> None:
     assert authorization["status"] == "CAPTURED"
 
 
+async def test_the_receipt_comes_by_mail_when_the_driver_asked(
+    shop: Shop, inbox: tuple[Inbox, int]
+) -> None:
+    session = await shop.start("stripe", email="driver@example.org", language="de")
+    token = session["token"]
+    await shop.pay_by_card(session)
+    await charge_a_while(shop, token, 1_000)
+    await shop.http.post(f"/api/sessions/{token}/stop")
+    done = await shop.until(token, lambda v: v["amount_paid_minor"] is not None)
+    assert await asyncio.to_thread(inbox[0].arrived.wait, WAIT_S)
+    [mail] = inbox[0].messages
+    assert mail["To"] == "driver@example.org"
+    assert mail["Subject"] == "Ihr Beleg von Demo Stadtwerke Laden"
+    html = mail.get_body(preferencelist=("html",))
+    assert html is not None
+    paid = done["amount_paid_minor"]
+    assert f"{paid // 100},{paid % 100:02d}\xa0€" in html.get_content()
+    [pdf] = [
+        part for part in mail.iter_attachments() if part.get_content_type() == "application/pdf"
+    ]
+    assert pdf.get_content().startswith(b"%PDF")
+    session_id = ad_hoc.session_id_of(shop.platform.ctx, token)
+    async with asyncio.timeout(WAIT_S):  # the platform records the sending right after it
+        while not await AdHocSession.exists().where(  # noqa: ASYNC110 (a row, not an event)
+            (AdHocSession.id == session_id) & AdHocSession.receipt_mailed_at.is_not_null()
+        ):
+            await asyncio.sleep(0.02)
+    await ad_hoc.sweep(shop.platform.ctx)
+    assert len(inbox[0].messages) == 1  # sent once, not again by the sweeper
+
+
 async def test_a_second_tap_never_makes_a_second_hold(shop: Shop) -> None:
     key = uuid.uuid4().hex
     first = await shop.start("stripe", client_key=key)
@@ -339,14 +407,17 @@ async def test_a_failed_capture_is_retried_with_the_same_key_and_taken_once(shop
     shop.fake.fail_next("/v1/payment_intents/*/capture", times=3, status=503)
     await shop.http.post(f"/api/sessions/{token}/stop")
     await shop.until(token, lambda v: v["state"] == "finished")
+    operator = {"Authorization": "Bearer cpo_demo-admin-token-for-trying-the-api"}
+    async with asyncio.timeout(WAIT_S):  # the operator's list shows the failed capture
+        problems = []
+        while not problems:
+            await asyncio.sleep(0.02)
+            problems = (await shop.http.get("/api/admin/payment-problems", headers=operator)).json()
     payment = await payment_of(token, shop)
+    assert [problem["payment_id"] for problem in problems] == [payment["id"]]
     assert payment["state"] == PaymentState.CAPTURE_PENDING
     assert payment["attempts"] == 1
-    problems = await shop.http.get(
-        "/api/admin/payment-problems",
-        headers={"Authorization": "Bearer cpo_demo-admin-token-for-trying-the-api"},
-    )
-    assert [problem["payment_id"] for problem in problems.json()] == [payment["id"]]
+    assert "503" in problems[0]["last_error"] or "unknown error" in problems[0]["last_error"]
     ctx = shop.platform.ctx
     await ad_hoc.sweep(
         Context(ctx.settings, ctx.bus, _Later(ctx.clock, timedelta(minutes=1)), ctx.payments)
@@ -486,6 +557,30 @@ async def test_a_restart_between_start_and_stop_still_takes_the_right_amount(sho
         await Cdr.select(Cdr.gross_minor).where(Cdr.receipt_token == done["receipt_token"]).first()
     )
     assert cdr is not None
+    assert done["amount_paid_minor"] == cdr["gross_minor"]
+
+
+async def test_a_charger_reporting_its_stop_much_later_is_still_settled_exactly(shop: Shop) -> None:
+    session = await shop.start("stripe")
+    token = session["token"]
+    await shop.pay_by_card(session)
+    await charge_a_while(shop, token, 1_000)
+    # The charger loses its connection; the driver unplugs meanwhile (simulated hours pass).
+    await shop.charger.disconnect(stay_offline=True)
+    await shop.charger.unplug(1)
+    still = await shop.view(token)
+    assert still["state"] == "charging"
+    assert still["amount_paid_minor"] is None
+    await shop.charger.reconnect()  # the queued meter values and stop arrive now
+    done = await shop.until(token, lambda v: v["amount_paid_minor"] is not None)
+    transaction = shop.charger.transactions[-1]
+    cdr = (
+        await Cdr.select(Cdr.gross_minor, Cdr.energy_wh)
+        .where(Cdr.receipt_token == done["receipt_token"])
+        .first()
+    )
+    assert cdr is not None
+    assert cdr["energy_wh"] == transaction.energy_wh
     assert done["amount_paid_minor"] == cdr["gross_minor"]
 
 

@@ -48,7 +48,12 @@ class RunningPlatform:
 
 async def start_platform(ctx: Context, *, port: int = 0) -> RunningPlatform:
     app = create_app(
-        ctx.settings, bus=ctx.bus, clock=ctx.clock, payments=ctx.payments, manage_database=False
+        ctx.settings,
+        bus=ctx.bus,
+        clock=ctx.clock,
+        payments=ctx.payments,
+        mailer=ctx.mailer,
+        manage_database=False,
     )
     server = uvicorn.Server(
         uvicorn.Config(
