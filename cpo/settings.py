@@ -59,7 +59,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")
-        return f"http://{self.host}:{self.port}"
+        # Browsers treat localhost as a secure context and accept it for passkeys; an IP
+        # address is neither.
+        host = "localhost" if self.host in {"127.0.0.1", "0.0.0.0", "::1", "::"} else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
 
     @property
     def ocpp_url(self) -> str:

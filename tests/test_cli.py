@@ -43,7 +43,7 @@ def test_migrate_seed_and_add_stations(database: Path) -> None:
         "station", "add", "ACME-0042", "--evse", "DE*DEM*E0042*1:1:22000:AC", database=database
     )
     assert generated.returncode == 0, generated.stderr
-    assert "ws://127.0.0.1:8000/ocpp/ACME-0042" in generated.stdout
+    assert "ws://localhost:8000/ocpp/ACME-0042" in generated.stdout
     password_line = next(line for line in generated.stdout.splitlines() if "password" in line)
     assert len(password_line.split()[1]) >= 16
 

@@ -33,8 +33,8 @@ def test_settings_come_from_the_environment() -> None:
 def test_defaults_are_the_demo() -> None:
     settings = settings_from_env({})
     assert settings.database_url == "sqlite:///cpo.sqlite3"
-    assert settings.base_url == "http://127.0.0.1:8000"
-    assert settings.ocpp_url == "ws://127.0.0.1:8000/ocpp"
+    assert settings.base_url == "http://localhost:8000"
+    assert settings.ocpp_url == "ws://localhost:8000/ocpp"
     assert settings.auto_registration is AutoRegistration.ACCEPTED
 
 

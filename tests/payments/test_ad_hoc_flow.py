@@ -8,38 +8,28 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import default as default_policy
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from cpo.cdrs.tables import Cdr
 from cpo.context import Context
-from cpo.demo import DEMO_STATIONS
 from cpo.payments import ad_hoc
-from cpo.payments.accounts import AccountInput, add_account
 from cpo.payments.enums import PaymentState
-from cpo.payments.schemas import ProviderName
 from cpo.payments.tables import AdHocSession, Payment, PaymentEvent
 from cpo.tariffs import service as tariffs
 from cpo.tariffs.enums import AssignmentScope
 from cpo.tariffs.schemas import ComponentType, PriceComponent, TariffDefinition, TariffElement
-from mail import SmtpMailer
-from ocpp_bridge.simulator import SimulatedStation, demo_connectors
+from ocpp_bridge.simulator import SimulatedStation
 from payments.fake import FakeProviderServer
-from payments.gateway import ProviderGateway
 from tests.support.ocpp_client import connect
-from tests.support.platform import RunningPlatform, start_platform
+from tests.support.platform import RunningPlatform
+from tests.support.shop import Inbox, paying_platform, simulated_charger, smtp_inbox
 
 EVSE = "DE*DEM*E0001*1"
 WAIT_S = 15.0
@@ -101,100 +91,25 @@ class Shop:
         raise AssertionError("the stream ended before the condition held")
 
 
-class Inbox:
-    """A real SMTP server on loopback that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = BytesParser(policy=default_policy).parsebytes(envelope.content)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        self.arrived.set()
-        return "250 OK"
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    with smtp_inbox() as inbox:
+        yield inbox
 
 
 @pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def shop(demo: Context, inbox: tuple[Inbox, int]) -> AsyncIterator[Shop]:
-    gateway = ProviderGateway()
-    mailer = SmtpMailer(f"smtp://127.0.0.1:{inbox[1]}", "Demo Stadtwerke <receipts@cpo.test>")
-    async with FakeProviderServer() as fake:
-        ctx = Context(demo.settings, demo.bus, demo.clock, payments=gateway, mailer=mailer)
-        stripe_keys = fake.stripe_account()
-        paypal_keys = fake.paypal_account()
-        stripe_account = await add_account(
-            ctx,
-            1,
-            AccountInput(
-                provider=ProviderName.STRIPE,
-                config={
-                    "publishable_key": stripe_keys.publishable_key,
-                    "secret_key": stripe_keys.secret_key,
-                    "webhook_secret": stripe_keys.webhook_secret,
-                    "api_base": fake.url,
-                },
-            ),
-        )
-        paypal_account = await add_account(
-            ctx,
-            1,
-            AccountInput(
-                provider=ProviderName.PAYPAL,
-                config={
-                    "client_id": paypal_keys.client_id,
-                    "client_secret": paypal_keys.client_secret,
-                    "webhook_id": paypal_keys.webhook_id,
-                    "api_base": fake.url,
-                },
-            ),
-        )
-        platform = await start_platform(ctx)
-        fake.register_stripe_webhook(
-            stripe_keys.secret_key, f"{platform.base_url}/api/webhooks/stripe/{stripe_account.id}"
-        )
-        fake.register_paypal_webhook(
-            paypal_keys.client_id, f"{platform.base_url}/api/webhooks/paypal/{paypal_account.id}"
-        )
-        demo_station = next(station for station in DEMO_STATIONS if station.identity == "DEMO-AC-1")
-        charger = SimulatedStation(
-            demo_station.identity,
-            demo_station.password,
-            platform.ocpp_url,
-            demo_connectors(demo_station),
-            meter_interval_s=0.05,
-            speed=600.0,
-            response_timeout_s=WAIT_S,
-            reconnect_initial_s=0.05,
-            reconnect_max_s=0.3,
-        )
-        run = asyncio.create_task(charger.run())
-        await charger.wait_booted(WAIT_S)
-        await charger.wait_for(lambda: charger.queued() == 0, WAIT_S)
-        shop = Shop(platform, fake, charger)
+async def shop(demo: Context, inbox: Inbox) -> AsyncIterator[Shop]:
+    async with (
+        paying_platform(demo, inbox) as paying,
+        simulated_charger(paying.platform) as charger,
+    ):
+        shop = Shop(paying.platform, paying.fake, charger)
         try:
             yield shop
         finally:
             await shop.close()
-            run.cancel()
-            await asyncio.gather(run, return_exceptions=True)
-            await shop.platform.stop()
-            await gateway.close()
+            if shop.platform is not paying.platform:  # a test restarted it
+                await shop.platform.stop()
 
 
 async def charge_a_while(shop: Shop, token: str, energy_wh: int = 3_000) -> dict[str, Any]:
@@ -270,17 +185,15 @@ async def test_pay_with_paypal(shop: Shop) -> None:
     assert authorization["status"] == "CAPTURED"
 
 
-async def test_the_receipt_comes_by_mail_when_the_driver_asked(
-    shop: Shop, inbox: tuple[Inbox, int]
-) -> None:
+async def test_the_receipt_comes_by_mail_when_the_driver_asked(shop: Shop, inbox: Inbox) -> None:
     session = await shop.start("stripe", email="driver@example.org", language="de")
     token = session["token"]
     await shop.pay_by_card(session)
     await charge_a_while(shop, token, 1_000)
     await shop.http.post(f"/api/sessions/{token}/stop")
     done = await shop.until(token, lambda v: v["amount_paid_minor"] is not None)
-    assert await asyncio.to_thread(inbox[0].arrived.wait, WAIT_S)
-    [mail] = inbox[0].messages
+    assert await asyncio.to_thread(inbox.arrived.wait, WAIT_S)
+    [mail] = inbox.messages
     assert mail["To"] == "driver@example.org"
     assert mail["Subject"] == "Ihr Beleg von Demo Stadtwerke Laden"
     html = mail.get_body(preferencelist=("html",))
@@ -298,7 +211,7 @@ async def test_the_receipt_comes_by_mail_when_the_driver_asked(
         ):
             await asyncio.sleep(0.02)
     await ad_hoc.sweep(shop.platform.ctx)
-    assert len(inbox[0].messages) == 1  # sent once, not again by the sweeper
+    assert len(inbox.messages) == 1  # sent once, not again by the sweeper
 
 
 async def test_a_second_tap_never_makes_a_second_hold(shop: Shop) -> None:
