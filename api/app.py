@@ -15,14 +15,21 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from api.account import (
+    AuthController,
+    ContractChargingController,
+    MeController,
+    OperatorCustomersController,
+)
 from api.admin.cdrs import CdrController
 from api.admin.payments import PaymentController
 from api.admin.tariffs import AssignmentController, TariffController
-from api.auth import provide_operator
+from api.auth import provide_operator, provide_user
 from api.driver.evses import EvseController
 from api.driver.sessions import AdHocController
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
+from api.pwa import COMPRESSION, PWA_HANDLERS
 from api.receipts import receipt_page, receipt_signed_data
 from api.webhooks import provider_webhook
 from cpo import database
@@ -124,8 +131,17 @@ def create_app(
             provider_webhook,
             receipt_page,
             receipt_signed_data,
+            *PWA_HANDLERS,
+            AuthController,
+            MeController,
+            ContractChargingController,
+            OperatorCustomersController,
         ],
+        # The drivers' web app and the JSON API travel gzipped (api/pwa.py says what not).
+        compression_config=COMPRESSION,
         state=State({"ctx": ctx, "bridge": bridge}),
+        # Routes of logged-in users declare `user: CurrentUser` (api/auth.py).
+        dependencies={"user": Provide(provide_user)},
         lifespan=[lifespan],
         exception_handlers={
             DomainError: domain_error_handler,

@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from cpo import database
 from cpo.context import Context
@@ -174,10 +175,31 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
         f"    API health     {settings.base_url}/api/health",
         f"    API reference  {settings.base_url}/schema/swagger",
         f"    OCPP 1.6J      {settings.ocpp_url}/<charge point identity>",
+        f"    Drivers' app   {settings.base_url}/  (a charger: {settings.base_url}/c/<EVSE ID>)",
     ]
     if demo:
-        from cpo.demo import DEMO_API_TOKEN, DEMO_CARDS, DEMO_STATIONS, demo_payments_url
+        from cpo.demo import (
+            DEMO_ANNA_EMAIL,
+            DEMO_API_TOKEN,
+            DEMO_BEN_EMAIL,
+            DEMO_CARDS,
+            DEMO_STATIONS,
+            demo_payments_url,
+        )
 
+        lines.append(
+            "  Demo charge points: open one on a phone (or a phone-sized window) to pay and charge"
+        )
+        lines += [
+            f"    {settings.base_url}/c/{quote(evse.evse_id, safe='*')}"
+            for station in DEMO_STATIONS
+            for evse in station.evses
+        ]
+        lines.append(
+            f"  Contract customers: log in at {settings.base_url}/login as {DEMO_ANNA_EMAIL}"
+            f" (AC price) or {DEMO_BEN_EMAIL} (employee, free); without CPO_SMTP_URL the"
+            f" login mail is an .eml file in {settings.outbox_dir}/"
+        )
         lines.append("  Demo stations (simulated; identity and Basic auth password)")
         lines += [f"    {station.identity:<14} {station.password}" for station in DEMO_STATIONS]
         lines.append(f"  Admin API token  {DEMO_API_TOKEN}")

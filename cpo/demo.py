@@ -7,6 +7,8 @@ from datetime import timedelta
 import msgspec
 
 from cpo import database
+from cpo.accounts import service as accounts
+from cpo.accounts.enums import CustomerKind, Role
 from cpo.context import Context
 from cpo.operators.service import create_api_token
 from cpo.operators.tables import Operator
@@ -34,6 +36,11 @@ DEMO_OPERATOR_SLUG = "demo"
 # Printed by `cpo run --demo` so the admin API can be tried at once; never use one like it live.
 DEMO_API_TOKEN = "cpo_demo-admin-token-for-trying-the-api"  # noqa: S105
 # Test accounts at the local fake of Stripe and PayPal that `cpo run --demo` starts.
+# Contract customers who log in to the web app (e-mail link, then a passkey), and the
+# operator's admin; in the demo the login mails land in the outbox folder.
+DEMO_ANNA_EMAIL = "anna@example.org"
+DEMO_BEN_EMAIL = "ben@example.org"
+DEMO_OPERATOR_ADMIN_EMAIL = "operator@example.org"
 DEMO_STRIPE = {
     "publishable_key": "pk_test_demo_cpo",
     "secret_key": "sk_test_demo_cpo",
@@ -201,6 +208,7 @@ async def seed_demo(ctx: Context) -> bool:
                 ),
             )
         await _demo_tariffs(ctx, operator_id)
+        await _demo_accounts(ctx, operator_id)
         await create_api_token(ctx, operator_id, "demo", token=DEMO_API_TOKEN)
         api_base = demo_payments_url(ctx.settings)
         for provider, config in (
@@ -294,3 +302,42 @@ async def _demo_tariffs(ctx: Context, operator_id: int) -> None:
         ),
     ):
         await tariffs.assign_tariff(ctx, operator_id, assignment)
+
+
+async def _demo_accounts(ctx: Context, operator_id: int) -> None:
+    """Anna charges under the usual AC price, Ben (an employee) free; both have their card
+    and an app token; the operator's admin may look after them."""
+    people = (
+        ("Anna Schmidt", DEMO_ANNA_EMAIL, None, "04A2B3C4D5E6F7"),
+        ("Ben Müller", DEMO_BEN_EMAIL, "employees", "04B1C2D3E4F5A6"),
+    )
+    for name, email, group, card in people:
+        customer = await accounts.create_customer(
+            ctx,
+            operator_id,
+            accounts.CustomerInput(
+                kind=CustomerKind.PERSON, name=name, email=email, customer_group=group
+            ),
+        )
+        user = await accounts.create_user(
+            ctx,
+            operator_id,
+            accounts.UserInput(
+                email=email,
+                display_name=name,
+                role=Role.DRIVER,
+                language="de",
+                customer_id=customer.id,
+            ),
+        )
+        await accounts.assign_token(ctx, operator_id, card, customer.id, holder_user_id=user.id)
+    await accounts.create_user(
+        ctx,
+        operator_id,
+        accounts.UserInput(
+            email=DEMO_OPERATOR_ADMIN_EMAIL,
+            display_name="Demo Stadtwerke Betrieb",
+            role=Role.OPERATOR_ADMIN,
+            language="de",
+        ),
+    )

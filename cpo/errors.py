@@ -40,6 +40,18 @@ class NotAllowed(DomainError):
     http_status = 403
 
 
+class CsrfFailed(NotAllowed):
+    """A state-changing request authenticated by the session cookie came without the
+    session's CSRF token (or with another one)."""
+
+    code = "csrf_failed"
+
+
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+    http_status = 429
+
+
 class InvalidInput(DomainError):
     code = "invalid_input"
     http_status = 422

@@ -11,7 +11,7 @@ The catalogs live in ``i18n/`` at the project root (``i18n/messages.pot`` and
 there is no build step and no ``.mo`` file in the repository. After adding or changing a
 text, run from the project root::
 
-    pybabel extract -F babel.cfg -o i18n/messages.pot cpo api ocpp_bridge
+    pybabel extract -F babel.cfg -o i18n/messages.pot cpo api ocpp_bridge pwa
     pybabel update -i i18n/messages.pot -d i18n
 
 then translate the new and fuzzy entries in ``i18n/de/LC_MESSAGES/messages.po``

@@ -221,3 +221,47 @@ TOO_MANY_ATTEMPTS = N_("Too many attempts. Please wait a moment and try again.")
 UNEXPECTED_ERROR = N_(
     "Something went wrong on our side. Please try again, or contact {support} if it happens again."
 )
+
+# Accounts: logging in with a passkey or an e-mail link, and charging under a contract.
+
+# TRANSLATORS: the subject of the login e-mail; {operator} is the operator's name.
+LOGIN_LINK_SUBJECT = N_("Your login link for {operator}")
+# TRANSLATORS: the greeting of the login e-mail; {name} is the user's name.
+LOGIN_LINK_GREETING = N_("Hello {name},")
+# TRANSLATORS: {minutes} is a number such as "15"; {operator} is the operator's name.
+LOGIN_LINK_BODY = N_("Open this link within {minutes} minutes to log in to {operator}:")
+LOGIN_LINK_BUTTON = N_("Log in")
+LOGIN_LINK_ONCE = N_("The link works once. Afterwards you can add a passkey in your account.")
+LOGIN_LINK_IGNORE = N_(
+    "If you did not ask to log in, you can ignore this e-mail: nobody can log in without the link."
+)
+LOGIN_LINK_INVALID = N_(
+    "This login link is not valid any more: it was used already or it expired. Please request "
+    "a new one."
+)
+NOT_LOGGED_IN = N_("Please log in.")
+LOGIN_EXPIRED = N_("Your login has expired. Please log in again.")
+CSRF_FAILED = N_("We could not verify this request. Please reload the page and try again.")
+NOT_PERMITTED = N_("You are not allowed to do this.")
+PASSKEY_REJECTED = N_(
+    "We could not verify your passkey. Please try again, or log in with a link by e-mail."
+)
+PASSKEY_NOT_REGISTERED = N_(
+    "We could not add this passkey. Please try again; if it happens again, use another device."
+)
+PASSKEY_ALREADY_REGISTERED = N_("This passkey is registered already.")
+PASSKEY_CEREMONY_EXPIRED = N_("This took too long. Please try again.")
+# TRANSLATORS: the name given to a new passkey; {date} is a formatted date such as "25.11.2026".
+PASSKEY_DEFAULT_NAME = N_("Passkey of {date}")
+PASSKEY_NOT_FOUND = N_("We could not find this passkey.")
+INVALID_EMAIL = N_("Please enter a valid e-mail address.")
+# TRANSLATORS: {support} is a phone number or e-mail address.
+NO_CHARGING_CONTRACT = N_("Your account has no charging contract. Please contact {support}.")
+ALREADY_CHARGING = N_(
+    "You are charging already. Please stop that session before you start a new one."
+)
+START_NOT_ACCEPTED = N_(
+    "The charge point did not accept the start. Please plug in the cable and try again, or try "
+    "another charge point."
+)
+CHARGING_STARTS = N_("The charge point is starting. Plug in the cable if you have not yet.")

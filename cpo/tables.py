@@ -2,6 +2,15 @@
 
 from piccolo.table import Table
 
+from cpo.accounts.tables import (
+    AuthThrottle,
+    Customer,
+    LoginLink,
+    LoginSession,
+    Passkey,
+    User,
+    WebAuthnChallenge,
+)
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.operators.tables import ApiToken, Operator
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
@@ -28,6 +37,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     ConnectorStatusEvent,
     Fault,
     StationEvent,
+    Customer,
+    User,
     IdToken,
     Tariff,
     TariffAssignment,
@@ -39,4 +50,9 @@ ALL_TABLES: tuple[type[Table], ...] = (
     AdHocSession,
     Payment,
     PaymentEvent,
+    Passkey,
+    LoginSession,
+    LoginLink,
+    WebAuthnChallenge,
+    AuthThrottle,
 )

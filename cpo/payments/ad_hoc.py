@@ -34,6 +34,7 @@ from cpo.errors import (
     DomainError,
     InvalidInput,
     NotFound,
+    TooManyRequests,
 )
 from cpo.i18n import translator
 from cpo.payments import rules
@@ -62,11 +63,6 @@ from cpo.tokens.tables import IdToken
 log = logging.getLogger(__name__)
 
 TOKEN_PURPOSE = "ad-hoc-session"  # noqa: S105 (a label for the signature, not a secret)
-
-
-class TooManyRequests(DomainError):
-    code = "too_many_requests"
-    http_status = 429
 
 
 class PaymentProblem(DomainError):

@@ -2,6 +2,7 @@ from piccolo.columns import Boolean, ForeignKey, OnDelete, Serial, Timestamptz, 
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from cpo.accounts.tables import Customer, User
 from cpo.operators.tables import Operator
 from cpo.tokens.enums import TokenStatus, TokenType
 
@@ -28,6 +29,15 @@ class IdToken(Table, tablename="id_tokens"):
     # Selects contract tariffs (e.g. "employees"); contracts set it, ad hoc tokens have none.
     customer_group = Varchar(length=64, null=True, default=None)
     label = Varchar(length=200, default="")
+    # The contract customer whose card or app token this is (its sessions show in the
+    # customer's account), and the user who holds it: the app token's user, or the employee
+    # a company card was handed to. Cards of a customer without a holder are the customer's.
+    customer = ForeignKey(
+        references=Customer, on_delete=OnDelete.restrict, null=True, default=None, index=True
+    )
+    holder = ForeignKey(
+        references=User, on_delete=OnDelete.set_null, null=True, default=None, index=True
+    )
     # Fleet cards may charge several vehicles at once; everyone else gets ConcurrentTx.
     allow_concurrent_sessions = Boolean(default=False)
     blocked_at = Timestamptz(null=True, default=None)

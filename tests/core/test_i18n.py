@@ -33,7 +33,7 @@ TEMPLATE = CATALOG_DIR / "messages.pot"
 NBSP = "\N{NO-BREAK SPACE}"
 HOW_TO_UPDATE = (
     "Run from the project root:\n"
-    "    pybabel extract -F babel.cfg -o i18n/messages.pot cpo api ocpp_bridge\n"
+    "    pybabel extract -F babel.cfg -o i18n/messages.pot cpo api ocpp_bridge pwa\n"
     "    pybabel update -i i18n/messages.pot -d i18n\n"
     "then translate the new and fuzzy entries in i18n/de/LC_MESSAGES/messages.po."
 )
@@ -392,6 +392,7 @@ def test_the_template_is_up_to_date_with_the_source(tmp_path: Path) -> None:
             "cpo",
             "api",
             "ocpp_bridge",
+            "pwa",
         ],
         cwd=ROOT,
         capture_output=True,

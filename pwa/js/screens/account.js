@@ -1,0 +1,240 @@
+// The contract customer's account (/account): the session running now (live, with Stop),
+// a start that is on its way, all sessions of the contract (app and card alike), passkeys,
+// and logging out. Without a login it sends the driver to /login and back.
+
+import {
+  START_WAIT_MS,
+  addPasskey,
+  endPendingStart,
+  logout,
+  me,
+  mySessions,
+  passkeysWork,
+  pendingStart,
+  stopMySession,
+} from "../account.js";
+import { html, render, renderScreen } from "../html.js";
+import { dateTime, duration, kw, kwh, money, t } from "../i18n.js";
+import { go } from "../router.js";
+import { bindStop, liveFigures, stopControls } from "./charging.js";
+import { problemNotice } from "./offline.js";
+
+// While a session runs: a fresh look this often (the list is one small query).
+const LIVE_POLL_MS = 2000;
+
+const STATES = {
+  active: () => t("Charging"),
+  completed: () => t("Finished"),
+};
+
+const VIA = {
+  app: () => t("Started in the app"),
+  card: () => t("Started with card {label}"),
+};
+
+function cost(session) {
+  if (session.cost_minor === null || !session.currency) return "–";
+  return money(session.cost_minor, session.currency);
+}
+
+function item(session) {
+  const via = VIA[session.via]?.().replace("{label}", session.token_label) || "";
+  const details = [kwh(session.energy_wh, 3), cost(session), STATES[session.state]?.() || ""];
+  const receipt = session.receipt_token && `/r/${encodeURIComponent(session.receipt_token)}`;
+  return html` <li class="card">
+    <h3>${session.station_name || session.evse_id}</h3>
+    <p class="muted">${session.started_at ? dateTime(session.started_at) : ""} · ${session.evse_id}</p>
+    <p>${details.join(" · ")}</p>
+    <p class="muted">${[via, session.tariff_name].filter(Boolean).join(" · ")}</p>
+    ${receipt ? html`<p class="links"><a href="${receipt}" target="_blank" rel="noopener">${t("Receipt")}</a></p>` : ""}
+  </li>`;
+}
+
+function live(session) {
+  const stop = stopControls({
+    label: t("Stop charging"),
+    question: t("Stop charging now?"),
+    explanation: t("The session ends and appears on your next invoice."),
+    yes: t("Yes, stop charging"),
+    no: t("Keep charging"),
+  });
+  return html` <section class="card" aria-labelledby="live-title">
+    <h2 id="live-title">${t("Charging in progress")}</h2>
+    <p class="muted">${session.station_name} · ${session.evse_id}</p>
+    ${liveFigures()}
+    <p class="muted" data-connection hidden>
+      ${t("Updates are paused until the connection is back. Charging goes on.")}
+    </p>
+    ${stop}
+  </section>`;
+}
+
+function figures(session, elapsedS) {
+  return {
+    energy: kwh(session.energy_wh),
+    power: session.power_w ? kw(Math.round(session.power_w)) : "–",
+    duration: duration(session.duration_s + elapsedS),
+    cost: cost(session),
+  };
+}
+
+function starting(pending) {
+  if (!pending) return "";
+  if (Date.now() - pending.at > START_WAIT_MS) {
+    const notStarted = t("The charge point {evse} did not start. Please check the cable and try again.", {
+      evse: pending.evseId,
+    });
+    return html`<p class="notice" role="alert">
+      ${notStarted} <a href="/c/${encodeURIComponent(pending.evseId)}">${t("Back to the charge point")}</a>
+    </p>`;
+  }
+  const startingAt = t("Starting the charge point {evse}…", { evse: pending.evseId });
+  return html`<section class="card" aria-labelledby="start-title">
+    <h2 id="start-title">${startingAt}</h2>
+    <p class="figure">${t("Please plug the cable into your car.")}</p>
+    <p role="status">${t("Charging starts as soon as the charge point reports it.")}</p>
+  </section>`;
+}
+
+function page(account, sessions, pending, passkeyMessage = "") {
+  const running = sessions.find((session) => session.state === "active");
+  // The running one is shown live above; a copy in the list would show old figures.
+  const listed = sessions.filter((session) => session !== running);
+  const greeting = t("Hello {name}", { name: account.user.display_name || account.user.email });
+  const customer = account.customer ? account.customer.name : "";
+  const passkeyCount = account.passkeys
+    ? t("Passkeys of this account: {count}", { count: account.passkeys })
+    : t("Log in faster next time: add a passkey of this device.");
+  return html` <h1 tabindex="-1">${greeting}</h1>
+    <p class="muted">${[customer, account.operator.name].filter(Boolean).join(" · ")}</p>
+    ${running ? live(running) : starting(pending)}
+    <p><a class="button ${running || pending ? "secondary" : "primary"}" href="/scan">${t("Start charging")}</a></p>
+    <section aria-labelledby="sessions-title">
+      <h2 id="sessions-title">${t("Sessions of my contract")}</h2>
+      ${
+        listed.length
+          ? html`<ul class="sessions">
+              ${listed.map(item)}
+            </ul>`
+          : html`<p>${t("No sessions yet.")}</p>`
+      }
+    </section>
+    <section class="card" aria-labelledby="passkeys-title">
+      <h2 id="passkeys-title">${t("Passkeys")}</h2>
+      <p>${passkeyCount}</p>
+      ${passkeysWork() ? html`<p><button class="button secondary" type="button" data-add-passkey>${t("Add a passkey")}</button></p>` : ""}
+      <p role="status" data-passkey-status>${passkeyMessage}</p>
+    </section>
+    <p><button class="button secondary" type="button" data-logout>${t("Log out")}</button></p>`;
+}
+
+export async function show({ main, isCurrent }) {
+  document.title = t("My account");
+  render(main, html`<p class="loading" role="status">${t("Loading…")}</p>`);
+  let account;
+  let sessions;
+  try {
+    [account, sessions] = await Promise.all([me(), mySessions()]);
+  } catch (problem) {
+    if (!isCurrent()) return undefined;
+    if (problem.status === 401) {
+      go("/login?next=/account", { replace: true });
+      return undefined;
+    }
+    renderScreen(main, problemNotice(problem));
+    return undefined;
+  }
+  if (!isCurrent()) return undefined;
+
+  let timer = 0;
+  let clock = 0;
+  let shown = "";
+  let receivedAt = Date.now();
+  let current = sessions;
+
+  const pendingNow = () => {
+    const pending = pendingStart();
+    if (pending && current.some((session) => session.evse_id === pending.evseId && session.state === "active")) {
+      endPendingStart();
+      return null;
+    }
+    return pending;
+  };
+
+  const fill = () => {
+    const running = current.find((session) => session.state === "active");
+    if (!running) return;
+    const elapsedS = (Date.now() - receivedAt) / 1000;
+    for (const [name, text] of Object.entries(figures(running, elapsedS))) {
+      const target = main.querySelector(`[data-live="${name}"]`);
+      if (target && target.textContent !== text) target.textContent = text;
+    }
+  };
+
+  // What the page shows apart from live figures: a change of it redraws the page.
+  const outline = () =>
+    [current.map((session) => `${session.id}:${session.state}:${session.final}`).join(), !!pendingNow()].join("|");
+
+  const draw = (passkeyMessage = "") => {
+    const running = current.find((session) => session.state === "active");
+    renderScreen(main, page(account, current, pendingNow(), passkeyMessage));
+    shown = outline();
+    if (running) bindStop(main, { stop: () => stopMySession(running.id).then(refresh) });
+    bind();
+    fill();
+  };
+
+  const schedule = () => {
+    clearTimeout(timer);
+    const watching = current.some((session) => session.state === "active") || pendingNow();
+    if (watching && isCurrent()) timer = setTimeout(refresh, LIVE_POLL_MS);
+  };
+
+  async function refresh() {
+    try {
+      current = await mySessions();
+      receivedAt = Date.now();
+      main.querySelector("[data-connection]")?.setAttribute("hidden", "");
+    } catch {
+      main.querySelector("[data-connection]")?.removeAttribute("hidden");
+      schedule();
+      return;
+    }
+    if (!isCurrent()) return;
+    // Only a change of what is shown redraws; new figures just update in place.
+    if (outline() !== shown && !main.querySelector("dialog[open]")) draw();
+    else fill();
+    schedule();
+  }
+
+  function bind() {
+    main.querySelector("[data-logout]").addEventListener("click", async () => {
+      await logout();
+      go("/login", { replace: true });
+    });
+    const add = main.querySelector("[data-add-passkey]");
+    add?.addEventListener("click", async () => {
+      add.disabled = true;
+      try {
+        await addPasskey();
+        account = await me();
+        draw(t("Your passkey is added. Next time, log in with it."));
+      } catch (problem) {
+        const status = main.querySelector("[data-passkey-status]");
+        status.textContent =
+          problem.name === "NotAllowedError" || problem.name === "AbortError"
+            ? t("No passkey was added.")
+            : problem.message || t("No passkey was added.");
+        add.disabled = false;
+      }
+    });
+  }
+
+  draw();
+  clock = setInterval(fill, 1000);
+  schedule();
+  return () => {
+    clearTimeout(timer);
+    clearInterval(clock);
+  };
+}
