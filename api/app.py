@@ -21,6 +21,7 @@ from api.account import (
     MeController,
     OperatorCustomersController,
 )
+from api.admin.audit import AuditController
 from api.admin.cdrs import CdrController
 from api.admin.payments import PaymentController
 from api.admin.tariffs import AssignmentController, TariffController
@@ -118,7 +119,13 @@ def create_app(
 
     admin = Router(
         path="/",
-        route_handlers=[TariffController, AssignmentController, CdrController, PaymentController],
+        route_handlers=[
+            TariffController,
+            AssignmentController,
+            CdrController,
+            PaymentController,
+            AuditController,
+        ],
         dependencies={"operator": Provide(provide_operator)},
     )
     return Litestar(

@@ -27,7 +27,7 @@ from cpo.accounts.service import NewLogin, UserRef
 from cpo.context import Context
 from cpo.errors import CsrfFailed, NotAuthenticated
 from cpo.i18n import negotiate
-from cpo.operators.service import OperatorRef, authenticate_api_token
+from cpo.operators.service import OperatorRef, authenticate_api_token, operator_caller
 
 SESSION_COOKIE = "cpo_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -36,10 +36,18 @@ _USER_KEY = "cpo_user"
 
 
 async def provide_operator(request: Request[Any, Any, Any], state: State) -> OperatorRef:
+    """An operator's script (API token) or an operator's staff in the web app (session
+    cookie and CSRF token); both act for exactly one operator."""
     header = request.headers.get("authorization", "")
+    if not header and SESSION_COOKIE in request.cookies:
+        user = await current_user(request)
+        accounts.require_role(user, OPERATOR_ROLES, request_language(request, user))
+        return await operator_caller(user)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("send an operator API token: Authorization: Bearer cpo_…")
+        raise NotAuthenticated(
+            "log in as operator staff, or send an operator API token: Authorization: Bearer cpo_…"
+        )
     operator = await authenticate_api_token(state.ctx, token.strip())
     if operator is None:
         raise NotAuthenticated("the API token is unknown or revoked")

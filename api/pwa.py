@@ -53,6 +53,7 @@ _SCREENS: Final = {
     "history": "history",
     "login": "login",
     "account": "account",
+    "admin": "admin",
 }
 _COLOR: Final = re.compile(r"#[0-9a-fA-F]{6}")
 _DEFAULT_COLOR: Final = "#0b5fff"
@@ -189,6 +190,8 @@ _APP_ROUTES: Final = [
     "/login",
     "/login/{token:str}",
     "/account",
+    "/admin",
+    "/admin/{section:path}",
     "/c/{evse_id:str}",
     "/s/{token:str}",
 ]

@@ -57,6 +57,14 @@ class InvalidInput(DomainError):
     http_status = 422
 
 
+class InvalidPeriod(InvalidInput):
+    """The period of a request cannot be meant as given: the request is malformed (400),
+    not a well-formed request the domain refuses."""
+
+    code = "invalid_period"
+    http_status = 400
+
+
 class ChargerUnavailable(DomainError):
     """The charge station is not connected to any node."""
 

@@ -11,6 +11,7 @@ from cpo.accounts.tables import (
     User,
     WebAuthnChallenge,
 )
+from cpo.audit.tables import AuditEntry
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.operators.tables import ApiToken, Operator
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
@@ -55,4 +56,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     LoginLink,
     WebAuthnChallenge,
     AuthThrottle,
+    AuditEntry,
 )

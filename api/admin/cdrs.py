@@ -17,9 +17,12 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from api.auth import CallingOperator
+from cpo import database
+from cpo.audit import service as audit
 from cpo.cdrs import export
 from cpo.cdrs import service as cdrs
 from cpo.cdrs.export import CdrPage, CdrRecord, CsvVariant
+from cpo.operators.service import require_admin
 
 # Litestar adds "; charset=utf-8" to text types itself.
 CSV_MEDIA_TYPE = "text/csv"
@@ -127,9 +130,28 @@ class CdrController(Controller):
         cdr_id: FromPath[int],
         data: JSONBody[CorrectionRequest],
     ) -> Correction:
-        credit, rebill = await cdrs.correct_cdr(
-            state.ctx, operator.operator_id, cdr_id, reason=data.reason, energy_wh=data.energy_wh
-        )
+        require_admin(operator)
+        async with database.transaction():
+            credit, rebill = await cdrs.correct_cdr(
+                state.ctx,
+                operator.operator_id,
+                cdr_id,
+                reason=data.reason,
+                energy_wh=data.energy_wh,
+            )
+            await audit.record(
+                operator,
+                "cdr.correct",
+                "cdr",
+                cdr_id,
+                at=state.ctx.clock.now(),
+                after={
+                    "reason": data.reason,
+                    "energy_wh": data.energy_wh,
+                    "credit": credit.number,
+                    "rebill": None if rebill is None else rebill.number,
+                },
+            )
         base_url = state.ctx.settings.base_url
         return Correction(
             credit=export.record(credit, base_url),

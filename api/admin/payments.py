@@ -10,6 +10,9 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from api.auth import CallingOperator
+from cpo import database
+from cpo.audit import service as audit
+from cpo.operators.service import require_admin
 from cpo.payments import accounts
 from cpo.payments.enums import PaymentState
 from cpo.payments.tables import Payment
@@ -46,7 +49,18 @@ class PaymentController(Controller):
     async def add_account(
         self, operator: CallingOperator, state: State, data: JSONBody[accounts.AccountInput]
     ) -> accounts.AccountView:
-        return await accounts.add_account(state.ctx, operator.operator_id, data)
+        require_admin(operator)
+        async with database.transaction():
+            added = await accounts.add_account(state.ctx, operator.operator_id, data)
+            await audit.record(
+                operator,
+                "payment_account.connect",
+                "payment_account",
+                added.id,
+                at=state.ctx.clock.now(),
+                after=added,
+            )
+        return added
 
     @get("/payment-accounts", summary="Connected payment providers")
     async def list_accounts(self, operator: CallingOperator) -> list[accounts.AccountView]:

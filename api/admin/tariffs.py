@@ -9,6 +9,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.auth import CallingOperator
+from cpo.operators.service import require_admin
 from cpo.tariffs import service as tariffs
 from cpo.tariffs.pricing import SessionUsage, price_session
 from cpo.tariffs.schemas import PriceBreakdown, TariffDefinition
@@ -32,7 +33,8 @@ class TariffController(Controller):
     async def create_tariff(
         self, operator: CallingOperator, state: State, data: JSONBody[tariffs.TariffInput]
     ) -> tariffs.TariffView:
-        return await tariffs.create_tariff(state.ctx, operator.operator_id, data)
+        require_admin(operator)
+        return await tariffs.create_tariff(state.ctx, operator.operator_id, data, by=operator)
 
     @get("/{tariff_id:int}", summary="One tariff")
     async def get_tariff(
@@ -52,13 +54,17 @@ class TariffController(Controller):
         tariff_id: FromPath[int],
         data: JSONBody[tariffs.TariffInput],
     ) -> tariffs.TariffView:
-        return await tariffs.update_tariff(state.ctx, operator.operator_id, tariff_id, data)
+        require_admin(operator)
+        return await tariffs.update_tariff(
+            state.ctx, operator.operator_id, tariff_id, data, by=operator
+        )
 
     @delete("/{tariff_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Archive a tariff")
     async def archive_tariff(
         self, operator: CallingOperator, state: State, tariff_id: FromPath[int]
     ) -> None:
-        await tariffs.archive_tariff(state.ctx, operator.operator_id, tariff_id)
+        require_admin(operator)
+        await tariffs.archive_tariff(state.ctx, operator.operator_id, tariff_id, by=operator)
 
     @post(
         "/preview",
@@ -84,4 +90,5 @@ class AssignmentController(Controller):
     async def assign(
         self, operator: CallingOperator, state: State, data: JSONBody[tariffs.Assignment]
     ) -> tariffs.Assignment:
-        return await tariffs.assign_tariff(state.ctx, operator.operator_id, data)
+        require_admin(operator)
+        return await tariffs.assign_tariff(state.ctx, operator.operator_id, data, by=operator)

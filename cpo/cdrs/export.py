@@ -33,22 +33,15 @@ from piccolo.query.functions.aggregate import Max, Min
 from cpo.cdrs.enums import CdrKind
 from cpo.cdrs.service import CdrView, SignedValue, view
 from cpo.cdrs.tables import Cdr
-from cpo.errors import InvalidInput
+from cpo.errors import InvalidInput, InvalidPeriod
 from cpo.money import minor_digits
+from cpo.spreadsheets import defused
 from cpo.tariffs.schemas import LineType, PriceLine
 
 EXPORT_BATCH_SIZE: Final = 1000  # rows per query of the CSV export
 DEFAULT_PAGE_SIZE: Final = 100
 MAX_PAGE_SIZE: Final = 1000
 RECEIPT_PATH: Final = "/r/"  # the receipt page: <base URL>/r/<receipt token>
-
-
-class InvalidPeriod(InvalidInput):
-    """The period of a request cannot be meant as given: the request is malformed (400),
-    not a well-formed request the domain refuses."""
-
-    code = "invalid_period"
-    http_status = 400
 
 
 class Period(msgspec.Struct, frozen=True):
@@ -317,9 +310,6 @@ CSV_COLUMNS: Final = (
     "reason",
 )
 
-# A spreadsheet runs a cell that starts like this as a formula ("CSV injection"). Station,
-# site and card texts come from chargers and staff, so the spreadsheet variant defuses them.
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 _BOM: Final = "\ufeff".encode()
 
 
@@ -493,9 +483,8 @@ class _Formatter:
         return self.decimal((seconds * 100 + 30) // 60, 2)
 
     def text(self, value: str) -> str:
-        if self.spreadsheet and value.startswith(_FORMULA_STARTS):
-            return "'" + value
-        return value
+        # Station, site and card texts come from chargers and staff.
+        return defused(value) if self.spreadsheet else value
 
 
 def _amounts_by_type(lines: Any) -> dict[LineType, int]:

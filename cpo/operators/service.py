@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import msgspec
 
 from cpo import database
+from cpo.accounts.enums import Role
+from cpo.accounts.service import UserRef
 from cpo.context import Context
-from cpo.errors import InvalidInput, NotFound
+from cpo.errors import InvalidInput, NotAllowed, NotFound
 from cpo.operators.tables import ApiToken, Operator
 
 TOKEN_PREFIX = "cpo_"  # noqa: S105 (a prefix, not a secret)
@@ -18,12 +21,42 @@ TOKEN_PREFIX = "cpo_"  # noqa: S105 (a prefix, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class OperatorRef(msgspec.Struct, frozen=True):
-    """The operator a request acts for; every admin query is scoped to it."""
+class ActorKind(StrEnum):
+    API_TOKEN = "api_token"  # noqa: S105 (a kind of actor, not a secret)
+    USER = "user"
+    SYSTEM = "system"
+
+
+class OperatorRef(msgspec.Struct, frozen=True, kw_only=True):
+    """Who calls the admin API for which operator: every admin query is scoped to
+    `operator_id`, every change is written to the audit log under the actor."""
 
     operator_id: int
     slug: str
     token_id: int | None = None
+    actor_kind: ActorKind = ActorKind.API_TOKEN
+    # The token's or user's id, and a name a person recognises (token name, e-mail).
+    actor_id: int | None = None
+    actor_name: str = ""
+    # API tokens act as operator admins (whoever holds one may change everything).
+    role: Role = Role.OPERATOR_ADMIN
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in OPERATOR_ADMIN_ROLES
+
+
+# Operator staff read, block cards and send commands to chargers; admins change the rest.
+OPERATOR_ADMIN_ROLES = frozenset({Role.OPERATOR_ADMIN, Role.PLATFORM_ADMIN})
+
+
+def require_admin(caller: OperatorRef) -> None:
+    """Changes beyond card blocking and charger commands are for operator admins."""
+    if not caller.is_admin:
+        raise NotAllowed(
+            "operator staff may read, block cards and send commands; this needs an operator admin",
+            code="forbidden_role",
+        )
 
 
 class ApiTokenView(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,7 +76,24 @@ async def operator_by_slug(slug: str) -> OperatorRef:
     row = await Operator.select(Operator.id, Operator.slug).where(Operator.slug == slug).first()
     if row is None:
         raise NotFound(f"no operator {slug!r}")
-    return OperatorRef(row["id"], row["slug"])
+    return OperatorRef(
+        operator_id=row["id"], slug=row["slug"], actor_kind=ActorKind.SYSTEM, actor_name="system"
+    )
+
+
+async def operator_caller(user: UserRef) -> OperatorRef:
+    """A logged-in operator user as the caller of the admin API."""
+    slug = await Operator.select(Operator.slug).where(Operator.id == user.operator_id).first()
+    if slug is None:
+        raise NotFound("no such operator")
+    return OperatorRef(
+        operator_id=user.operator_id,
+        slug=slug["slug"],
+        actor_kind=ActorKind.USER,
+        actor_id=user.user_id,
+        actor_name=user.email,
+        role=user.role,
+    )
 
 
 async def create_api_token(
@@ -99,7 +149,11 @@ async def authenticate_api_token(ctx: Context, token: str) -> OperatorRef | None
         return None
     row = (
         await ApiToken.select(
-            ApiToken.id, ApiToken.operator, ApiToken.operator.slug, ApiToken.last_used_at
+            ApiToken.id,
+            ApiToken.name,
+            ApiToken.operator,
+            ApiToken.operator.slug,
+            ApiToken.last_used_at,
         )
         .where((ApiToken.token_hash == _digest(token)) & ApiToken.revoked_at.is_null())
         .first()
@@ -110,4 +164,11 @@ async def authenticate_api_token(ctx: Context, token: str) -> OperatorRef | None
     if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION:
         async with database.transaction():
             await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
-    return OperatorRef(row["operator"], row["operator.slug"], row["id"])
+    return OperatorRef(
+        operator_id=row["operator"],
+        slug=row["operator.slug"],
+        token_id=row["id"],
+        actor_kind=ActorKind.API_TOKEN,
+        actor_id=row["id"],
+        actor_name=f"API token {row['name']}",
+    )

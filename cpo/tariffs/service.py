@@ -9,9 +9,11 @@ from typing import Any
 import msgspec
 
 from cpo import database
+from cpo.audit import service as audit
 from cpo.context import Context
 from cpo.errors import Conflict, InvalidInput, NotFound
 from cpo.money import micro_to_minor
+from cpo.operators.service import OperatorRef
 from cpo.stations.tables import Evse, Site
 from cpo.tariffs.enums import AssignmentScope, TariffKind
 from cpo.tariffs.pricing import SessionUsage, UsagePoint, price_session
@@ -82,7 +84,9 @@ def _view(row: dict[str, Any]) -> TariffView:
     )
 
 
-async def create_tariff(ctx: Context, operator_id: int, tariff: TariffInput) -> TariffView:
+async def create_tariff(
+    ctx: Context, operator_id: int, tariff: TariffInput, *, by: OperatorRef | None = None
+) -> TariffView:
     _checked(tariff)
     now = ctx.clock.now()
     async with database.transaction():
@@ -100,11 +104,19 @@ async def create_tariff(ctx: Context, operator_id: int, tariff: TariffInput) -> 
                 updated_at=now,
             )
         ).returning(Tariff.id)
-    return await get_tariff(operator_id, rows[0]["id"])
+        created = await get_tariff(operator_id, rows[0]["id"])
+        if by is not None:
+            await audit.record(by, "tariff.create", "tariff", created.id, at=now, after=created)
+    return created
 
 
 async def update_tariff(
-    ctx: Context, operator_id: int, tariff_id: int, tariff: TariffInput
+    ctx: Context,
+    operator_id: int,
+    tariff_id: int,
+    tariff: TariffInput,
+    *,
+    by: OperatorRef | None = None,
 ) -> TariffView:
     """A new version; sessions already running keep the version they started under."""
     _checked(tariff)
@@ -123,7 +135,18 @@ async def update_tariff(
                 Tariff.updated_at: ctx.clock.now(),
             }
         ).where((Tariff.id == tariff_id) & (Tariff.operator == operator_id))
-    return await get_tariff(operator_id, tariff_id)
+        updated = await get_tariff(operator_id, tariff_id)
+        if by is not None:
+            await audit.record(
+                by,
+                "tariff.update",
+                "tariff",
+                tariff_id,
+                at=updated.updated_at,
+                before=current,
+                after=updated,
+            )
+    return updated
 
 
 async def get_tariff(operator_id: int, tariff_id: int) -> TariffView:
@@ -148,14 +171,19 @@ async def list_tariffs(operator_id: int) -> list[TariffView]:
     return [_view(row) for row in rows]
 
 
-async def archive_tariff(ctx: Context, operator_id: int, tariff_id: int) -> None:
+async def archive_tariff(
+    ctx: Context, operator_id: int, tariff_id: int, *, by: OperatorRef | None = None
+) -> None:
+    now = ctx.clock.now()
     async with database.transaction():
-        await get_tariff(operator_id, tariff_id)
+        current = await get_tariff(operator_id, tariff_id)
         if await TariffAssignment.exists().where(TariffAssignment.tariff == tariff_id):
             raise Conflict("the tariff is still assigned; assign another one first")
-        await Tariff.update({Tariff.archived: True, Tariff.updated_at: ctx.clock.now()}).where(
+        await Tariff.update({Tariff.archived: True, Tariff.updated_at: now}).where(
             Tariff.id == tariff_id
         )
+        if by is not None:
+            await audit.record(by, "tariff.archive", "tariff", tariff_id, at=now, before=current)
 
 
 class Assignment(msgspec.Struct, frozen=True, kw_only=True):
@@ -164,7 +192,9 @@ class Assignment(msgspec.Struct, frozen=True, kw_only=True):
     tariff_id: int
 
 
-async def assign_tariff(ctx: Context, operator_id: int, assignment: Assignment) -> Assignment:
+async def assign_tariff(
+    ctx: Context, operator_id: int, assignment: Assignment, *, by: OperatorRef | None = None
+) -> Assignment:
     """Make `tariff_id` the tariff of a scope (replacing what was assigned there)."""
     tariff = await get_tariff(operator_id, assignment.tariff_id)
     values: dict[str, Any] = {"site": None, "evse": None, "customer_group": None}
@@ -185,7 +215,14 @@ async def assign_tariff(ctx: Context, operator_id: int, assignment: Assignment) 
         key, values["customer_group"], target = f"group:{group}", group, group
         if tariff.kind is not TariffKind.REGULAR:
             raise InvalidInput("customer groups take contract (REGULAR) tariffs")
+    assigned = Assignment(scope=assignment.scope, target=target, tariff_id=tariff.id)
+    now = ctx.clock.now()
     async with database.transaction():
+        previous = (
+            await TariffAssignment.select(TariffAssignment.tariff)
+            .where((TariffAssignment.operator == operator_id) & (TariffAssignment.scope_key == key))
+            .first()
+        )
         await TariffAssignment.delete().where(
             (TariffAssignment.operator == operator_id) & (TariffAssignment.scope_key == key)
         )
@@ -195,11 +232,20 @@ async def assign_tariff(ctx: Context, operator_id: int, assignment: Assignment) 
                 scope=assignment.scope,
                 scope_key=key,
                 tariff=tariff.id,
-                created_at=ctx.clock.now(),
+                created_at=now,
                 **values,
             )
         )
-    return Assignment(scope=assignment.scope, target=target, tariff_id=tariff.id)
+        if by is not None:
+            before = None
+            if previous is not None:
+                before = Assignment(
+                    scope=assignment.scope, target=target, tariff_id=previous["tariff"]
+                )
+            await audit.record(
+                by, "tariff.assign", "tariff_assignment", key, at=now, before=before, after=assigned
+            )
+    return assigned
 
 
 async def _own_evse(operator_id: int, evse_id: str) -> dict[str, Any]:

@@ -36,10 +36,19 @@ async function asUser(path, options = {}) {
   }
 }
 
-async function change(path, body = {}) {
+async function change(path, body = {}, method = "POST") {
   if (!csrfToken) await me();
-  return asUser(path, { method: "POST", body, headers: { "X-CSRF-Token": csrfToken } });
+  return asUser(path, { method, body, headers: { "X-CSRF-Token": csrfToken } });
 }
+
+// The admin API as the logged-in operator user: reads as they are, changes with the CSRF token.
+export function adminRequest(path, { method = "GET", body } = {}) {
+  return method === "GET" ? asUser(path) : change(path, body, method);
+}
+
+const OPERATOR_ROLES = ["operator_staff", "operator_admin", "platform_admin"];
+
+export const isOperatorUser = (account) => OPERATOR_ROLES.includes(account?.user?.role);
 
 export const me = async () => remember(await asUser("/api/me/"));
 
@@ -166,8 +175,9 @@ export function rememberNext(path) {
   if (own) localStorage.setItem(NEXT, own);
 }
 
-export function takeNext() {
+// Where a login leads: where the user was going, else their home (admin mode for staff).
+export function takeNext(account) {
   const next = ownPath(localStorage.getItem(NEXT));
   localStorage.removeItem(NEXT);
-  return next || "/account";
+  return next || (isOperatorUser(account) ? "/admin" : "/account");
 }

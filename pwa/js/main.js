@@ -12,6 +12,7 @@ const ROUTES = [
   [/^\/history$/, "history"],
   [/^\/login(?:\/([^/]+))?$/, "login"],
   [/^\/account$/, "account"],
+  [/^\/admin(?:\/([a-z-]+)(?:\/(.+))?)?\/?$/, "admin"],
   [/^\/offline$/, "offline"],
 ];
 
@@ -27,6 +28,9 @@ function renderChrome(screen) {
   select.value = lang;
   const tab = (path, screens, label) =>
     html`<a href="${path}" ${screens.includes(screen) ? html`aria-current="page"` : ""}>${label}</a>`;
+  // Admin mode has its own navigation (screens/admin.js); the tabs are the driver's.
+  document.getElementById("tabs").hidden = screen === "admin";
+  document.body.classList.toggle("admin", screen === "admin");
   render(
     document.getElementById("tabs"),
     html`${tab("/scan", ["scan"], t("Start charging"))}${tab("/history", ["history"], t("My sessions"))}${tab(

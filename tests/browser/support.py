@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import json
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp_bridge.simulator import SimulatedStation
 from payments.fake import FakeProviderServer
 from tests.support.platform import RunningPlatform
+from tests.support.shop import Inbox
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
@@ -29,6 +31,7 @@ PHONE = {"width": 360, "height": 740}
 LOCALES = {"de": "de-DE", "en": "en-GB"}
 WAIT_MS = 15_000
 BLOCKING_IMPACTS = {"serious", "critical"}
+MAIL_WAIT_S = 15.0
 
 
 def browser_missing() -> str | None:
@@ -148,3 +151,32 @@ async def stop_with_confirmation(phone: Phone, stop: str, yes: str) -> None:
     await expect(dialog).to_be_visible()
     await phone.look("stop-dialog")
     await dialog.get_by_role("button", name=yes).click()
+
+
+async def link_from_mail(inbox: Inbox, already: int) -> str:
+    """The path of the login link in the newest mail (after `already` earlier ones)."""
+    for _ in range(int(MAIL_WAIT_S * 10)):
+        if len(inbox.messages) > already:
+            break
+        await asyncio.sleep(0.1)
+    assert len(inbox.messages) > already, "no login mail arrived"
+    body = inbox.messages[-1].get_body(preferencelist=("plain",))
+    assert body is not None
+    found = re.search(r"https?://[^/\s]+(/login/\S+)", body.get_content())
+    assert found is not None
+    return found.group(1)
+
+
+async def log_in_by_mail(phone: Phone, inbox: Inbox, email: str, send: str) -> str:
+    """Asks for a link, opens it; returns its path."""
+    from playwright.async_api import expect
+
+    page = phone.page
+    await page.get_by_role("textbox", name=re.compile("e-mail|E-Mail")).fill(email)
+    already = len(inbox.messages)
+    await page.get_by_role("button", name=send).click()
+    await expect(page.get_by_role("status")).to_contain_text(email)
+    await phone.look("login-link-sent")
+    link = await link_from_mail(inbox, already)
+    await page.goto(link)
+    return link

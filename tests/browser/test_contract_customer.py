@@ -5,44 +5,21 @@ DevTools protocol) and logs in with it after logging out."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.support import Phone, Shop, phone_at, stop_with_confirmation, watch_it_charge
+from tests.browser.support import (
+    Shop,
+    log_in_by_mail,
+    phone_at,
+    stop_with_confirmation,
+    watch_it_charge,
+)
 from tests.support.shop import Inbox
 
 EVSE = "DE*DEM*E0001*1"
 ANNA = "anna@example.org"
-MAIL_WAIT_S = 15.0
-
-
-async def link_from_mail(inbox: Inbox, already: int) -> str:
-    """The path of the login link in the newest mail (after `already` earlier ones)."""
-    for _ in range(int(MAIL_WAIT_S * 10)):
-        if len(inbox.messages) > already:
-            break
-        await asyncio.sleep(0.1)
-    assert len(inbox.messages) > already, "no login mail arrived"
-    body = inbox.messages[-1].get_body(preferencelist=("plain",))
-    assert body is not None
-    found = re.search(r"https?://[^/\s]+(/login/\S+)", body.get_content())
-    assert found is not None
-    return found.group(1)
-
-
-async def log_in_by_mail(phone: Phone, inbox: Inbox, send: str) -> str:
-    """Asks for a link, opens it; returns its path."""
-    page = phone.page
-    await page.get_by_role("textbox", name=re.compile("e-mail|E-Mail")).fill(ANNA)
-    already = len(inbox.messages)
-    await page.get_by_role("button", name=send).click()
-    await expect(page.get_by_role("status")).to_contain_text(ANNA)
-    await phone.look("login-link-sent")
-    link = await link_from_mail(inbox, already)
-    await page.goto(link)
-    return link
 
 
 async def test_charging_under_the_contract_in_german(
@@ -54,7 +31,7 @@ async def test_charging_under_the_contract_in_german(
         await page.get_by_role("link", name="Kunde mit Ladevertrag? Anmelden").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
         await phone.look("login")
-        await log_in_by_mail(phone, inbox, "Anmeldelink senden")
+        await log_in_by_mail(phone, inbox, ANNA, "Anmeldelink senden")
 
         # Back at the charger: the contract's price, and a start without paying.
         await expect(page).to_have_url(re.compile(r"/c/"))
@@ -110,7 +87,7 @@ async def test_a_passkey_added_then_used_to_log_in(
             },
         )
         await page.goto("/login")
-        await log_in_by_mail(phone, inbox, "Send me a login link")
+        await log_in_by_mail(phone, inbox, ANNA, "Send me a login link")
         await expect(page).to_have_url(re.compile(r"/account$"))
         await expect(page.get_by_role("heading", level=1)).to_have_text("Hello Anna Schmidt")
 
@@ -146,7 +123,7 @@ async def test_a_used_login_link_says_so_and_offers_a_new_one(
     async with phone_at(browser, shop, "en") as phone:
         page = phone.page
         await page.goto("/login")
-        used = await log_in_by_mail(phone, inbox, "Send me a login link")
+        used = await log_in_by_mail(phone, inbox, ANNA, "Send me a login link")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Hello Anna Schmidt")
         assert "/login/" not in page.url  # the token left the address bar at once
         await page.goto(used)

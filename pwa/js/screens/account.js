@@ -6,6 +6,7 @@ import {
   START_WAIT_MS,
   addPasskey,
   endPendingStart,
+  isOperatorUser,
   logout,
   me,
   mySessions,
@@ -134,7 +135,15 @@ export async function show({ main, isCurrent }) {
   let account;
   let sessions;
   try {
-    [account, sessions] = await Promise.all([me(), mySessions()]);
+    // Both at once; operator staff have no sessions of their own and go to admin mode.
+    const asked = mySessions().catch((problem) => problem);
+    account = await me();
+    if (isOperatorUser(account)) {
+      if (isCurrent()) go("/admin", { replace: true });
+      return undefined;
+    }
+    sessions = await asked;
+    if (sessions instanceof Error) throw sessions;
   } catch (problem) {
     if (!isCurrent()) return undefined;
     if (problem.status === 401) {

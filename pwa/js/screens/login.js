@@ -51,8 +51,7 @@ function bind(main) {
     passkey.disabled = true;
     error.textContent = "";
     try {
-      await loginWithPasskey();
-      go(takeNext(), { replace: true });
+      go(takeNext(await loginWithPasskey()), { replace: true });
     } catch (problem) {
       // The driver closed the device's dialog, or it found no passkey for this site.
       error.textContent =
@@ -90,8 +89,9 @@ async function redeem(main, token) {
   history.replaceState(null, "", "/login");
   document.title = t("Log in");
   render(main, html`<p class="loading" role="status">${t("Logging you in…")}</p>`);
+  let account;
   try {
-    await redeemLink(token);
+    account = await redeemLink(token);
   } catch (problem) {
     renderScreen(
       main,
@@ -103,7 +103,7 @@ async function redeem(main, token) {
     );
     return;
   }
-  go(takeNext(), { replace: true });
+  go(takeNext(account), { replace: true });
 }
 
 export function show({ main, params: [token] }) {

@@ -1,0 +1,51 @@
+// Admin mode (/admin/{section}/…): the operator's staff run their network in the same app.
+// This screen checks the login (operator roles only), draws the sections' navigation and
+// hands the rest of the path to the section's module in ../admin/.
+
+import { isOperatorUser, me } from "../account.js";
+import { html, render, renderScreen } from "../html.js";
+import { t } from "../i18n.js";
+import { go } from "../router.js";
+import { problemNotice } from "./offline.js";
+
+// The sections, in the order of the navigation; `module` is the file in ../admin/.
+export const SECTIONS = [{ path: "audit", module: "audit", label: () => t("Audit log") }];
+
+function nav(current) {
+  const link = (section) =>
+    html`<a href="/admin/${section.path}" ${section === current ? html`aria-current="page"` : ""}
+      >${section.label()}</a
+    >`;
+  return html`<nav class="admin-nav" aria-label="${t("Admin")}">${SECTIONS.map(link)}</nav>`;
+}
+
+export async function show({ main, params: [sectionPath, rest], isCurrent }) {
+  const section = SECTIONS.find((candidate) => candidate.path === sectionPath);
+  if (!section) {
+    go(`/admin/${SECTIONS[0].path}`, { replace: true });
+    return undefined;
+  }
+  render(main, html`<p class="loading" role="status">${t("Loading…")}</p>`);
+  let account;
+  let module;
+  try {
+    [account, module] = await Promise.all([me(), import(`../admin/${section.module}.js`)]);
+  } catch (problem) {
+    if (!isCurrent()) return undefined;
+    if (problem.status === 401) go(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true });
+    else renderScreen(main, problemNotice(problem));
+    return undefined;
+  }
+  if (!isCurrent()) return undefined;
+  if (!isOperatorUser(account)) {
+    renderScreen(
+      main,
+      html`<h1 tabindex="-1">${t("Admin")}</h1>
+        <p class="error" role="alert">${t("You are not allowed to do this.")}</p>
+        <p><a class="button primary" href="/account">${t("My account")}</a></p>`,
+    );
+    return undefined;
+  }
+  document.title = `${section.label()} – ${account.operator.name}`;
+  return module.show({ main, nav: nav(section), account, rest: rest || "", isCurrent });
+}

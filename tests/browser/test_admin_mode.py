@@ -1,0 +1,73 @@
+"""Operator staff in admin mode, in Chromium: log in by e-mail link, land in the admin
+sections, read the audit log (who changed what, before and after), filter and export it;
+a contract customer is kept out."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import Browser, expect
+
+from cpo.demo import DEMO_ANNA_EMAIL, DEMO_API_TOKEN, DEMO_OPERATOR_ADMIN_EMAIL
+from tests.browser.support import Shop, log_in_by_mail, phone_at
+from tests.support.shop import Inbox
+
+TARIFF = {
+    "name": "Night owl",
+    "kind": "AD_HOC_PAYMENT",
+    "definition": {
+        "currency": "EUR",
+        "vat_rate_bp": 1900,
+        "elements": [{"components": [{"type": "ENERGY", "price_micro": 290000}]}],
+    },
+}
+
+
+async def test_the_operator_reads_the_audit_log(
+    browser: Browser, shop: Shop, inbox: Inbox
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=shop.platform.base_url, headers={"Authorization": f"Bearer {DEMO_API_TOKEN}"}
+    ) as script:
+        created = await script.post("/api/admin/tariffs", json=TARIFF)
+        assert created.status_code == 201
+    async with phone_at(browser, shop, "en") as phone:
+        page = phone.page
+        await page.set_viewport_size({"width": 1280, "height": 800})
+        await page.goto("/admin")
+        await expect(page).to_have_url(re.compile(r"/login\?next="))
+        await log_in_by_mail(phone, inbox, DEMO_OPERATOR_ADMIN_EMAIL, "Send me a login link")
+
+        await expect(page).to_have_url(re.compile(r"/admin/audit$"))
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")
+        await expect(page.locator(".admin-nav [aria-current=page]")).to_have_text("Audit log")
+        await expect(page.locator("#tabs")).to_be_hidden()
+        row = page.locator("#audit-rows tr").first
+        await expect(row).to_contain_text("tariff.create")
+        await expect(row).to_contain_text("API token")
+        await row.get_by_text("Before and after").click()
+        await expect(row.locator("pre").nth(1)).to_contain_text("Night owl")
+        await phone.look("admin-audit")
+
+        await page.get_by_label("Kind of change").fill("token.block")
+        await page.get_by_role("button", name="Filter").click()
+        await expect(page.locator("#audit-status")).to_have_text("No changes recorded yet.")
+        export = page.get_by_role("link", name="Export as CSV")
+        href = await export.get_attribute("href")
+        assert href == "/api/admin/audit/export.csv?action=token.block"
+        response = await page.request.get("/api/admin/audit/export.csv")
+        assert response.ok
+        assert "tariff.create" in await response.text()
+
+
+async def test_a_customer_is_kept_out_of_admin_mode(
+    browser: Browser, shop: Shop, inbox: Inbox
+) -> None:
+    async with phone_at(browser, shop, "de") as phone:
+        page = phone.page
+        await page.goto("/login")
+        await log_in_by_mail(phone, inbox, DEMO_ANNA_EMAIL, "Anmeldelink senden")
+        await expect(page).to_have_url(re.compile(r"/account$"))
+        await page.goto("/admin/audit")
+        await expect(page.get_by_role("alert")).to_have_text("Dazu sind Sie nicht berechtigt.")
