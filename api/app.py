@@ -22,6 +22,7 @@ from api.account import (
     OperatorCustomersController,
 )
 from api.admin.audit import AuditController
+from api.admin.cards import CardController
 from api.admin.cdrs import CdrController
 from api.admin.payments import PaymentController
 from api.admin.tariffs import AssignmentController, TariffController
@@ -43,6 +44,7 @@ from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
 from cpo.ports import Mailer, PaymentGateway
 from cpo.redis_bus import RedisBus
 from cpo.settings import Settings
+from cpo.tokens.tasks import push_cards_forever
 from mail import FolderMailer, SmtpMailer
 from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
 from payments.gateway import ProviderGateway
@@ -100,6 +102,7 @@ def create_app(
             asyncio.create_task(sweep_cdrs_forever(ctx), name="cdr-sweeper"),
             asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
             asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
+            asyncio.create_task(push_cards_forever(ctx), name="card-pusher"),
         ]
         try:
             yield
@@ -125,6 +128,7 @@ def create_app(
             CdrController,
             PaymentController,
             AuditController,
+            CardController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )

@@ -26,7 +26,7 @@ from cpo.stations.tables import (
     StationEvent,
 )
 from cpo.tariffs.tables import Tariff, TariffAssignment
-from cpo.tokens.tables import IdToken
+from cpo.tokens.tables import IdToken, StationAuthList, TokenPush
 
 ALL_TABLES: tuple[type[Table], ...] = (
     Operator,
@@ -57,4 +57,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     WebAuthnChallenge,
     AuthThrottle,
     AuditEntry,
+    StationAuthList,
+    TokenPush,
 )

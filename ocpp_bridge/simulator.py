@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ocpp.exceptions import NotImplementedError as NotImplementedByStationError
 from ocpp.exceptions import OCPPError, UnknownCallErrorCodeError
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
@@ -61,6 +62,8 @@ ACCEPTED = "Accepted"
 CALL, CALL_RESULT, CALL_ERROR = 2, 3, 4
 
 DEFAULT_HEARTBEAT_INTERVAL_S = 300
+LOCAL_LIST_PROFILE = "LocalAuthListManagement"
+DEFAULT_FEATURE_PROFILES = ("Core", LOCAL_LIST_PROFILE, "RemoteTrigger")
 # A Pending or Rejected boot answer with interval 0 leaves the retry time to the charger.
 DEFAULT_BOOT_RETRY_S = 60.0
 OPEN_TIMEOUT_S = 10.0
@@ -205,13 +208,16 @@ class _Setting:
 
 
 def _standard_configuration(
-    connectors: Sequence[SimulatedConnector], meter_interval_s: float
+    connectors: Sequence[SimulatedConnector],
+    meter_interval_s: float,
+    feature_profiles: Sequence[str] = DEFAULT_FEATURE_PROFILES,
 ) -> dict[str, _Setting]:
-    """The OCPP 1.6 standard keys of the profiles the simulator supports (§9.1, §9.2, §9.4)."""
+    """The OCPP 1.6 standard keys of the profiles the simulator supports (§9.1, §9.2, §9.4);
+    a station without LocalAuthListManagement has none of that profile's keys."""
     sampled = [ENERGY_REGISTER, "Power.Active.Import", "Current.Import"]
     if any(connector.dc for connector in connectors):
         sampled.append("SoC")
-    return {
+    settings = {
         "AllowOfflineTxForUnknownId": _Setting("false", valid=_is_bool),
         "AuthorizationCacheEnabled": _Setting("true", valid=_is_bool),
         "AuthorizeRemoteTxRequests": _Setting("false", valid=_is_bool),
@@ -235,14 +241,16 @@ def _standard_configuration(
         "StopTransactionOnInvalidId": _Setting("true", valid=_is_bool),
         "StopTxnAlignedData": _Setting("", valid=_is_measurand_list),
         "StopTxnSampledData": _Setting(ENERGY_REGISTER, valid=_is_measurand_list),
-        "SupportedFeatureProfiles": _Setting(
-            "Core,LocalAuthListManagement,RemoteTrigger", readonly=True
-        ),
+        "SupportedFeatureProfiles": _Setting(",".join(feature_profiles), readonly=True),
         "TransactionMessageAttempts": _Setting("3", valid=_is_count),
         "TransactionMessageRetryInterval": _Setting("2", valid=_is_count),
         "UnlockConnectorOnEVSideDisconnect": _Setting("true", valid=_is_bool),
         "WebSocketPingInterval": _Setting("60", valid=_is_count),
     }
+    if LOCAL_LIST_PROFILE not in feature_profiles:
+        for key in ("LocalAuthListEnabled", "LocalAuthListMaxLength", "SendLocalListMaxLength"):
+            del settings[key]
+    return settings
 
 
 # State ---------------------------------------------------------------------------------------
@@ -460,6 +468,7 @@ class SimulatedStation:
         reconnect_initial_s: float = 0.2,
         reconnect_max_s: float = 5.0,
         answer_delay_s: float = 0.0,
+        feature_profiles: Sequence[str] = DEFAULT_FEATURE_PROFILES,
         rng: random.Random | None = None,
     ) -> None:
         if not connectors:
@@ -484,7 +493,12 @@ class SimulatedStation:
             connector.connector_id = number
         self._password = password
         self._rng = rng or random.Random()
-        self._config = _standard_configuration(self.connectors, meter_interval_s)
+        # Without LocalAuthListManagement the station answers SendLocalList and
+        # GetLocalListVersion with a NotImplemented CallError and keeps only its cache.
+        self.feature_profiles = tuple(feature_profiles)
+        self._config = _standard_configuration(
+            self.connectors, meter_interval_s, self.feature_profiles
+        )
 
         # What happened, for tests and the demo.
         self.registration_status: str | None = None
@@ -565,6 +579,11 @@ class SimulatedStation:
     def local_list(self) -> dict[str, str]:
         """The local authorization list: id tag → status."""
         return {id_tag: info.get("status", "") for id_tag, info in self._local_list.values()}
+
+    @property
+    def authorization_cache(self) -> dict[str, str]:
+        """The answers the station remembers (id tag, case-folded → status)."""
+        return {id_tag: str(info.get("status", "")) for id_tag, info in self._auth_cache.items()}
 
     @property
     def local_list_version(self) -> int:
@@ -1218,7 +1237,8 @@ class SimulatedStation:
             return 0.0
 
     def _flag(self, key: str) -> bool:
-        return self._config[key].value.strip().lower() == "true"
+        setting = self._config.get(key)  # keys of a profile the station lacks are off
+        return setting is not None and setting.value.strip().lower() == "true"
 
     def _setting(self, key: str) -> tuple[str, _Setting] | None:
         setting = self._config.get(key)
@@ -1450,8 +1470,15 @@ class SimulatedStation:
             self._meter_settings_changed.set()
         return ACCEPTED
 
+    def _require_profile(self, profile: str) -> None:
+        if profile not in self.feature_profiles:
+            raise NotImplementedByStationError(
+                description=f"{self.identity} does not support {profile}"
+            )
+
     def _answer_clear_cache(self) -> str:
         self._auth_cache.clear()
+        self._notify()
         return ACCEPTED
 
     def _answer_send_local_list(
@@ -1476,6 +1503,7 @@ class SimulatedStation:
             return "Failed"
         self._local_list = updated
         self._local_list_version = version
+        self._notify()
         log.info("%s: local list version %d, %d entries", self.identity, version, len(updated))
         return ACCEPTED
 
@@ -1643,6 +1671,7 @@ class _Link(ChargePoint):  # type: ignore[misc]
         local_authorization_list: list[dict[str, Any]] | None = None,
         **_: Any,
     ) -> Any:
+        self._station._require_profile(LOCAL_LIST_PROFILE)
         status = self._station._answer_send_local_list(
             list_version, update_type, local_authorization_list or []
         )
@@ -1650,6 +1679,7 @@ class _Link(ChargePoint):  # type: ignore[misc]
 
     @_on(Action.get_local_list_version)
     def on_get_local_list_version(self, **_: Any) -> Any:
+        self._station._require_profile(LOCAL_LIST_PROFILE)
         return call_result.GetLocalListVersion(list_version=self._station.local_list_version)
 
     @_on(Action.data_transfer)

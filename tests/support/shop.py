@@ -118,9 +118,14 @@ async def paying_platform(demo: Context, inbox: Inbox) -> AsyncIterator[PayingPl
 
 @contextlib.asynccontextmanager
 async def simulated_charger(
-    platform: RunningPlatform, identity: str = "DEMO-AC-1", *, speed: float = 600.0
+    platform: RunningPlatform,
+    identity: str = "DEMO-AC-1",
+    *,
+    speed: float = 600.0,
+    **options: Any,
 ) -> AsyncIterator[SimulatedStation]:
-    """A demo station, charging `speed` times faster than the wall clock."""
+    """A demo station, charging `speed` times faster than the wall clock (`options` go to
+    SimulatedStation, e.g. its feature_profiles)."""
     demo_station = next(station for station in DEMO_STATIONS if station.identity == identity)
     charger = SimulatedStation(
         demo_station.identity,
@@ -132,6 +137,7 @@ async def simulated_charger(
         response_timeout_s=WAIT_S,
         reconnect_initial_s=0.05,
         reconnect_max_s=0.3,
+        **options,
     )
     run = asyncio.create_task(charger.run())
     try:
