@@ -340,6 +340,13 @@ async def update_card(
         if change.holder_id is not msgspec.UNSET:
             await _check_holder(caller.operator_id, change.holder_id, customer_id)
             values[IdToken.holder] = change.holder_id
+        renewed = (
+            before.status is TokenStatus.EXPIRED
+            and change.expires_at is not msgspec.UNSET
+            and (change.expires_at is None or change.expires_at > now)
+        )
+        if renewed:  # a new expiry date makes an expired card work again
+            values[IdToken.status] = TokenStatus.ACTIVE
         if not values:
             return before
         values[IdToken.updated_at] = now
@@ -348,6 +355,10 @@ async def update_card(
         await audit.record(
             caller, "card.update", "card", card_id, at=now, before=before, after=after
         )
+        if renewed:
+            await pushes.enqueue(caller.operator_id, card_id, "renew", now=now)
+    if renewed:
+        await pushes.wake(ctx)
     return after
 
 

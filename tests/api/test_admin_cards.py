@@ -157,20 +157,33 @@ async def test_an_admin_creates_edits_assigns_and_expires_and_the_log_has_it(
     assert expired.json()["status"] == "expired"
     answer = await authorize(demo, await station_ref("DEMO-AC-1"), "04ABCDEF01")
     assert answer.status is AuthorizationStatus.EXPIRED
+    assert (await admin.post(f"/api/admin/cards/{card['id']}/unblock")).status_code == 409
+    # A new expiry date renews it (and tells the stations).
+    renewed = await admin.send(
+        "PATCH", f"/api/admin/cards/{card['id']}", {"expires_at": "2099-01-01T00:00:00Z"}
+    )
+    assert renewed.json()["status"] == "active"
+    answer = await authorize(demo, await station_ref("DEMO-AC-1"), "04ABCDEF01")
+    assert answer.status is AuthorizationStatus.ACCEPTED
+    assert {
+        row["reason"] for row in await TokenPush.select().where(TokenPush.token == card["id"])
+    } == {"renew"}
 
     log = (await admin.get("/api/admin/audit", params={"action": "card"})).json()["entries"]
     assert [entry["action"] for entry in log] == [
+        "card.update",
         "card.expire",
         "card.update",
         "card.update",
         "card.create",
     ]
     assert {entry["target_id"] for entry in log} == {str(card["id"])}
-    assert log[0]["actor"] == DEMO_OPERATOR_ADMIN_EMAIL
-    assert (log[0]["before"]["status"], log[0]["after"]["status"]) == ("active", "expired")
-    assert log[2]["before"]["label"] == "Spare card 1"
-    assert log[2]["after"]["label"] == "Hotel Adler, room 12"
-    assert log[3]["before"] is None
+    assert log[1]["actor"] == DEMO_OPERATOR_ADMIN_EMAIL
+    assert (log[0]["before"]["status"], log[0]["after"]["status"]) == ("expired", "active")
+    assert (log[1]["before"]["status"], log[1]["after"]["status"]) == ("active", "expired")
+    assert log[3]["before"]["label"] == "Spare card 1"
+    assert log[3]["after"]["label"] == "Hotel Adler, room 12"
+    assert log[4]["before"] is None
 
 
 async def test_staff_block_and_unblock_but_only_admins_change_the_rest(
