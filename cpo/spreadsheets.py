@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final
+import csv
+import io
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from typing import Any, Final
 
 # A spreadsheet runs a cell that starts like this as a formula ("CSV injection"). Texts from
 # chargers, staff and customers end up in exports, so those cells are defused.
@@ -19,3 +22,19 @@ def undefused(text: str) -> str:
     if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
         return text[1:]
     return text
+
+
+async def csv_stream(
+    header: Sequence[str], batches: AsyncIterable[Iterable[Sequence[Any]]]
+) -> AsyncIterator[bytes]:
+    """A CSV file (UTF-8, CRLF, header row) written a batch of rows at a time, so that a
+    long export never sits in memory."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    yield buffer.getvalue().encode()
+    async for rows in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(rows)
+        yield buffer.getvalue().encode()

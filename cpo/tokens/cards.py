@@ -9,8 +9,6 @@ the pusher once it is committed.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -27,6 +25,7 @@ from cpo.errors import Conflict, InvalidInput, NotFound
 from cpo.operators.service import OperatorRef, require_admin
 from cpo.sessions.enums import SessionState
 from cpo.sessions.tables import ChargingSession
+from cpo.spreadsheets import csv_stream
 from cpo.stations.tables import ChargeStation, Evse
 from cpo.tokens import card_csv, pushes
 from cpo.tokens.enums import TokenStatus, TokenType
@@ -289,23 +288,52 @@ async def create_card(ctx: Context, caller: OperatorRef, card: CardInput) -> Car
             (IdToken.operator == caller.operator_id) & (IdToken.uid == uid)
         ):
             raise Conflict(f"a token {uid} exists", code="card_exists")
-        rows = await IdToken.insert(
-            IdToken(
-                operator=caller.operator_id,
-                uid=uid,
-                type=card.type,
+        created = await _insert(
+            caller,
+            uid,
+            card.type,
+            card_csv.CardFields(
                 label=card.label.strip(),
                 expires_at=card.expires_at,
                 group_id=(card.group_id and normalize_uid(card.group_id)) or None,
                 customer_group=card.customer_group or customer_group,
-                customer=card.customer_id,
-                holder=card.holder_id,
-                created_at=now,
-                updated_at=now,
-            )
-        ).returning(IdToken.id)
-        created = await get_card(caller.operator_id, rows[0]["id"])
-        await audit.record(caller, "card.create", "card", created.id, at=now, after=created)
+                customer_id=card.customer_id,
+            ),
+            action="card.create",
+            now=now,
+            holder_id=card.holder_id,
+        )
+    return created
+
+
+async def _insert(
+    caller: OperatorRef,
+    uid: str,
+    token_type: TokenType,
+    fields: card_csv.CardFields,
+    *,
+    action: str,
+    now: datetime,
+    holder_id: int | None = None,
+) -> CardView:
+    """A new card, written to the audit log (inside the caller's transaction)."""
+    rows = await IdToken.insert(
+        IdToken(
+            operator=caller.operator_id,
+            uid=uid,
+            type=token_type,
+            label=fields.label,
+            expires_at=fields.expires_at,
+            group_id=fields.group_id,
+            customer_group=fields.customer_group,
+            customer=fields.customer_id,
+            holder=holder_id,
+            created_at=now,
+            updated_at=now,
+        )
+    ).returning(IdToken.id)
+    created = await get_card(caller.operator_id, rows[0]["id"])
+    await audit.record(caller, action, "card", created.id, at=now, after=created)
     return created
 
 
@@ -503,22 +531,9 @@ async def import_cards(ctx: Context, caller: OperatorRef, text: str) -> card_csv
         for row in report.rows:
             if row.outcome is card_csv.RowOutcome.NEW:
                 fields = card_csv.fields_after(row, None)
-                rows = await IdToken.insert(
-                    IdToken(
-                        operator=caller.operator_id,
-                        uid=row.uid,
-                        type=TokenType.RFID,
-                        label=fields.label,
-                        expires_at=fields.expires_at,
-                        group_id=fields.group_id,
-                        customer_group=fields.customer_group,
-                        customer=fields.customer_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                ).returning(IdToken.id)
-                created = await get_card(caller.operator_id, rows[0]["id"])
-                await audit.record(caller, "card.import", "card", created.id, at=now, after=created)
+                await _insert(
+                    caller, row.uid, TokenType.RFID, fields, action="card.import", now=now
+                )
             elif row.outcome is card_csv.RowOutcome.CHANGED:
                 card_id, card = existing[row.uid]
                 before = await get_card(caller.operator_id, card_id)
@@ -540,12 +555,12 @@ async def import_cards(ctx: Context, caller: OperatorRef, text: str) -> card_csv
     return report
 
 
-async def export_csv(operator_id: int) -> AsyncIterator[bytes]:
+def export_csv(operator_id: int) -> AsyncIterator[bytes]:
     """All cards as CSV (UTF-8, header row), streamed a batch at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(card_csv.EXPORT_COLUMNS)
-    yield buffer.getvalue().encode()
+    return csv_stream(card_csv.EXPORT_COLUMNS, _export_batches(operator_id))
+
+
+async def _export_batches(operator_id: int) -> AsyncIterator[list[list[str]]]:
     after_id = 0
     while True:
         rows = (
@@ -556,12 +571,7 @@ async def export_csv(operator_id: int) -> AsyncIterator[bytes]:
         )
         if not rows:
             return
-        buffer.seek(0)
-        buffer.truncate()
-        for row in rows:
-            card = _view(row)
-            writer.writerow(card_csv.export_row(msgspec.structs.asdict(card)))
-        yield buffer.getvalue().encode()
+        yield [card_csv.export_row(msgspec.structs.asdict(_view(row))) for row in rows]
         after_id = rows[-1]["id"]
 
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from cpo.accounts import service as accounts
 from cpo.accounts.enums import Role
 from cpo.accounts.tables import Customer
 from cpo.context import Context
-from cpo.demo import DEMO_API_TOKEN, DEMO_OPERATOR_ADMIN_EMAIL
+from cpo.demo import DEMO_OPERATOR_ADMIN_EMAIL
 from cpo.operators.service import create_api_token
 from cpo.operators.tables import Operator
 from cpo.sessions.enums import SessionState
@@ -28,34 +26,20 @@ from cpo.stations.tables import ChargeStation, Evse
 from cpo.tokens.enums import AuthorizationStatus
 from cpo.tokens.service import authorize
 from cpo.tokens.tables import TokenPush
-from tests.support.accounts import AccountsPlatform, accounts_platform
+from tests.api.test_admin_audit import demo_operator_id, site
+from tests.api.test_admin_audit import token_client as script
+from tests.support.accounts import AccountsPlatform
+
+__all__ = ["site"]  # the fixture, shared with the audit log's tests
 
 ANNA_CARD = "04A2B3C4D5E6F7"
 LOST_CARD = "04C0FFEE000BAD"
-
-
-@pytest.fixture
-async def site(demo: Context) -> AsyncIterator[AccountsPlatform]:
-    async with accounts_platform(demo) as running:
-        yield running
-
-
-def script(site: AccountsPlatform, token: str = DEMO_API_TOKEN) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=site.platform.base_url, headers={"Authorization": f"Bearer {token}"}
-    )
 
 
 async def card_id(client: httpx.AsyncClient | Any, uid: str) -> int:
     page = (await client.get("/api/admin/cards", params={"q": uid})).json()
     (card,) = [card for card in page["cards"] if card["uid"] == uid]
     return int(card["id"])
-
-
-async def demo_operator_id() -> int:
-    row = await Operator.select(Operator.id).where(Operator.slug == "demo").first()
-    assert row is not None
-    return int(row["id"])
 
 
 async def station_ref(identity: str) -> StationRef:

@@ -6,6 +6,7 @@ import { adminRequest } from "../account.js";
 import { html, renderScreen } from "../html.js";
 import { t } from "../i18n.js";
 import { isAdmin } from "./cards.js";
+import { adminTable } from "./table.js";
 
 // Larger files are split before importing (the API takes up to 4 million characters).
 const MAX_CHARS = 4_000_000;
@@ -81,6 +82,11 @@ function summary(report) {
 }
 
 function page(nav, admin) {
+  const reportTable = adminTable({
+    label: t("What would change"),
+    columns: [t("Line"), t("Card number"), t("Result"), t("Details")],
+    bodyId: "import-rows",
+  });
   const help = t(
     "Columns: uid (required), label, expires_at, group_id, customer_group, customer_id. A column you leave out stays as it is; an empty cell clears the field. An export of your cards imports again unchanged.",
   );
@@ -97,22 +103,7 @@ function page(nav, admin) {
     <section id="import-report" hidden aria-labelledby="import-report-title">
       <h2 id="import-report-title">${t("What would change")}</h2>
       <div id="import-summary"></div>
-      <div class="table-wrap" tabindex="0" role="region" aria-label="${t("What would change")}">
-        <table class="admin-table">
-          <caption class="visually-hidden">
-            ${t("What would change")}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${t("Line")}</th>
-              <th scope="col">${t("Card number")}</th>
-              <th scope="col">${t("Result")}</th>
-              <th scope="col">${t("Details")}</th>
-            </tr>
-          </thead>
-          <tbody id="import-rows"></tbody>
-        </table>
-      </div>
+      ${reportTable}
       ${admin
         ? html`<button class="button primary" type="button" id="import-apply" disabled>${t("Import these changes")}</button>`
         : html`<p>${t("Only an operator admin can import cards.")}</p>`}

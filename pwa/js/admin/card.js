@@ -7,6 +7,7 @@ import { html, renderScreen } from "../html.js";
 import { dateTime, kwh, t } from "../i18n.js";
 import { go } from "../router.js";
 import { cardStatus, day, isAdmin } from "./cards.js";
+import { adminTable } from "./table.js";
 
 const REFRESH_MS = 1500;
 
@@ -140,6 +141,16 @@ function details(card) {
 }
 
 function cardPage(nav, account, card, customers) {
+  const pushTable = adminTable({
+    label: t("At the stations"),
+    columns: [t("Station"), t("Result"), t("How"), t("Charger's answer"), t("Updated")],
+    bodyId: "push-rows",
+  });
+  const sessionTable = adminTable({
+    label: t("Where this card charged"),
+    columns: [t("Started"), t("Station"), t("EVSE"), t("Energy"), t("Authorization")],
+    bodyId: "card-sessions",
+  });
   const admin = isAdmin(account);
   const title = t("Card {uid}", { uid: card.uid });
   const blocked = card.status === "blocked";
@@ -174,23 +185,7 @@ function cardPage(nav, account, card, customers) {
 
     <h2>${t("At the stations")}</h2>
     <p>${t("How each station took the last block or unblock of this card.")}</p>
-    <div class="table-wrap" tabindex="0" role="region" aria-label="${t("At the stations")}">
-      <table class="admin-table">
-        <caption class="visually-hidden">
-          ${t("At the stations")}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">${t("Station")}</th>
-            <th scope="col">${t("Result")}</th>
-            <th scope="col">${t("How")}</th>
-            <th scope="col">${t("Charger's answer")}</th>
-            <th scope="col">${t("Updated")}</th>
-          </tr>
-        </thead>
-        <tbody id="push-rows"></tbody>
-      </table>
-    </div>
+    ${pushTable}
     <p role="status" id="push-status"></p>
     <p><button class="button secondary" type="button" id="push-again">${t("Send to all stations again")}</button></p>
 
@@ -204,23 +199,7 @@ function cardPage(nav, account, card, customers) {
       : ""}
 
     <h2>${t("Where this card charged")}</h2>
-    <div class="table-wrap" tabindex="0" role="region" aria-label="${t("Where this card charged")}">
-      <table class="admin-table">
-        <caption class="visually-hidden">
-          ${t("Where this card charged")}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">${t("Started")}</th>
-            <th scope="col">${t("Station")}</th>
-            <th scope="col">${t("EVSE")}</th>
-            <th scope="col">${t("Energy")}</th>
-            <th scope="col">${t("Authorization")}</th>
-          </tr>
-        </thead>
-        <tbody id="card-sessions"></tbody>
-      </table>
-    </div>
+    ${sessionTable}
     <p role="status" id="sessions-status"></p>`;
 }
 

@@ -5,6 +5,7 @@
 import { adminRequest } from "../account.js";
 import { html, renderScreen } from "../html.js";
 import { dateTime, kwh, t } from "../i18n.js";
+import { adminTable } from "./table.js";
 
 const PAGE = 25;
 const ADMIN_ROLES = ["operator_admin", "platform_admin"];
@@ -46,6 +47,18 @@ function useRow(use) {
 }
 
 function page(nav, account, state) {
+  const cardsTable = adminTable({
+    label: t("RFID cards"),
+    columns: [t("Card number"), t("Label"), t("Customer"), t("Status"), t("Expires")],
+    bodyId: "cards-rows",
+  });
+  const usedTable = adminTable({
+    label: t("Cards that charged here"),
+    columns: [t("Card number"), t("Label"), t("Status"), t("Sessions"), t("Energy"), t("Last charged")],
+    bodyId: "used-at-rows",
+    id: "used-at-result",
+    hidden: true,
+  });
   const admin = isAdmin(account);
   return html`${nav}
     <h1 tabindex="-1">${t("RFID cards")}</h1>
@@ -73,23 +86,7 @@ function page(nav, account, state) {
       </select>
       <button class="button secondary">${t("Search")}</button>
     </form>
-    <div class="table-wrap" tabindex="0" role="region" aria-label="${t("RFID cards")}">
-      <table class="admin-table">
-        <caption class="visually-hidden">
-          ${t("RFID cards")}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">${t("Card number")}</th>
-            <th scope="col">${t("Label")}</th>
-            <th scope="col">${t("Customer")}</th>
-            <th scope="col">${t("Status")}</th>
-            <th scope="col">${t("Expires")}</th>
-          </tr>
-        </thead>
-        <tbody id="cards-rows"></tbody>
-      </table>
-    </div>
+    ${cardsTable}
     <p role="status" id="cards-status-line"></p>
     <div class="admin-actions">
       <button class="button secondary" type="button" id="cards-previous" hidden>${t("Previous page")}</button>
@@ -103,24 +100,7 @@ function page(nav, account, state) {
       <button class="button secondary">${t("Look up")}</button>
     </form>
     <p role="status" id="used-at-status"></p>
-    <div class="table-wrap" tabindex="0" role="region" aria-label="${t("Cards that charged here")}" id="used-at-result" hidden>
-      <table class="admin-table">
-        <caption class="visually-hidden">
-          ${t("Cards that charged here")}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">${t("Card number")}</th>
-            <th scope="col">${t("Label")}</th>
-            <th scope="col">${t("Status")}</th>
-            <th scope="col">${t("Sessions")}</th>
-            <th scope="col">${t("Energy")}</th>
-            <th scope="col">${t("Last charged")}</th>
-          </tr>
-        </thead>
-        <tbody id="used-at-rows"></tbody>
-      </table>
-    </div>`;
+    ${usedTable}`;
 }
 
 function listQuery(state) {
