@@ -69,6 +69,10 @@ CONTENT_SECURITY_POLICY: Final = (
     "frame-src https://js.stripe.com https://hooks.stripe.com; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 )
+# Admin mode's modules: online only, so neither kept by the service worker nor their texts
+# sent with every page.
+ONLINE_ONLY: Final = ("js/admin/",)
+ONLINE_ONLY_PWA: Final = tuple(f"pwa/{prefix}" for prefix in ONLINE_ONLY)
 _SHELL_HEADERS: Final = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     # Session pages carry their token in the path: never hand it to payment pages.
@@ -112,8 +116,12 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-def pwa_texts(language: str) -> dict[str, str]:
-    """The app's own texts in one language: message id → text, where the two differ."""
+def pwa_texts(language: str, part: str = "app") -> dict[str, str]:
+    """The app's own texts in one language: message id → text, where the two differ.
+
+    `part` "admin" holds the texts only admin mode's modules use (loaded when an operator
+    opens admin mode), "app" all others: a driver's first visit does not carry them.
+    """
     with catalog_path(language).open("rb") as file:
         catalog = read_po(file)
     gettext = translator(language).gettext
@@ -121,10 +129,15 @@ def pwa_texts(language: str) -> dict[str, str]:
     for message in catalog:
         if not isinstance(message.id, str) or not message.id:
             continue
-        if any(location.startswith("pwa/") for location, _line in message.locations):
-            text = gettext(message.id)
-            if text != message.id:
-                texts[message.id] = text
+        places = [location for location, _line in message.locations if location.startswith("pwa/")]
+        if not places:
+            continue
+        admin_only = all(place.startswith(ONLINE_ONLY_PWA) for place in places)
+        if admin_only != (part == "admin"):
+            continue
+        text = gettext(message.id)
+        if text != message.id:
+            texts[message.id] = text
     return texts
 
 
@@ -139,8 +152,11 @@ def bundle() -> Bundle:
         body = path.read_bytes()
         assets[path.relative_to(PWA_DIR).as_posix()] = Asset(body, media_type, _etag(body))
     texts = {
-        language: json.dumps(pwa_texts(language), ensure_ascii=False, sort_keys=True).encode()
+        f"{language}{suffix}": json.dumps(
+            pwa_texts(language, part), ensure_ascii=False, sort_keys=True
+        ).encode()
         for language in SUPPORTED_LANGUAGES
+        for part, suffix in (("app", ""), ("admin", "/admin"))
     }
     shell = (PWA_DIR / "index.html").read_text(encoding="utf-8")
     service_worker = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
@@ -238,7 +254,12 @@ async def app_file(
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The service worker, told its version and what to keep for starting offline."""
     app = bundle()
-    shell = ["/", *(f"{app.base}/{name}" for name in app.assets)]
+    # Admin mode works only online (it is the admin API): its modules load when needed and
+    # do not weigh on a driver's first visit.
+    shell = [
+        "/",
+        *(f"{app.base}/{name}" for name in app.assets if not name.startswith(ONLINE_ONLY)),
+    ]
     prelude = f"const VERSION = {json.dumps(app.version)};\nconst SHELL = {json.dumps(shell)};\n"
     return _cached(
         request,
@@ -262,6 +283,18 @@ async def texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Respons
     if lang not in SUPPORTED_LANGUAGES:
         raise NotFound(f"no texts in {lang!r}", code="language_not_supported")
     return _cached(request, bundle().texts[lang], "application/json", REVALIDATE)
+
+
+@get(
+    "/api/i18n/{lang:str}/admin",
+    summary="The texts of the web app's admin mode in one language",
+    description="As `/api/i18n/{lang}`, for the texts only admin mode uses.",
+    tags=["driver"],
+)
+async def admin_texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Response[bytes]:
+    if lang not in SUPPORTED_LANGUAGES:
+        raise NotFound(f"no texts in {lang!r}", code="language_not_supported")
+    return _cached(request, bundle().texts[f"{lang}/admin"], "application/json", REVALIDATE)
 
 
 @dataclass(frozen=True)
@@ -338,4 +371,4 @@ async def manifest(
     )
 
 
-PWA_HANDLERS: Final = [app_shell, app_file, service_worker, texts, manifest]
+PWA_HANDLERS: Final = [app_shell, app_file, service_worker, texts, admin_texts, manifest]

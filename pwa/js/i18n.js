@@ -9,6 +9,8 @@ const VERSION = new URL(import.meta.url).pathname.split("/")[2];
 
 let texts = {};
 export let lang = "en";
+// Parts of the texts loaded besides the app's own ("admin": admin mode's), by useTexts.
+const parts = new Set();
 
 export function t(id, values) {
   const text = texts[id] || id;
@@ -26,15 +28,15 @@ export function preferredLanguage() {
   return "en";
 }
 
-async function loadTexts(language) {
-  const key = `cpo.texts.${language}`;
+async function loadTexts(language, part = "") {
+  const key = `cpo.texts.${language}${part ? `.${part}` : ""}`;
   try {
     const kept = JSON.parse(localStorage.getItem(key));
     if (kept && kept.version === VERSION) return kept.texts;
   } catch {
     // Nothing usable kept: ask the server.
   }
-  const response = await fetch(`/api/i18n/${language}`);
+  const response = await fetch(`/api/i18n/${language}${part ? `/${part}` : ""}`);
   if (!response.ok) throw new Error(`texts: HTTP ${response.status}`);
   const fresh = await response.json();
   try {
@@ -53,13 +55,30 @@ export async function useLanguage(language, { remember = false } = {}) {
   if (remember) localStorage.setItem("cpo.lang", language);
   let loaded = {};
   try {
-    if (language !== "en") loaded = await loadTexts(language);
+    if (language !== "en") {
+      const all = await Promise.all([loadTexts(language), ...[...parts].map((part) => loadTexts(language, part))]);
+      loaded = Object.assign({}, ...all);
+    }
   } catch {
     // Offline before the texts ever arrived: English ids are still whole sentences.
   }
   if (lang !== language) return; // the driver switched again meanwhile
   texts = loaded;
   document.documentElement.lang = language;
+}
+
+// Texts of a part of the app that only some users open (admin mode), loaded on its first use.
+export async function useTexts(part) {
+  if (parts.has(part)) return;
+  parts.add(part);
+  if (lang === "en") return;
+  const language = lang;
+  try {
+    const more = await loadTexts(language, part);
+    if (lang === language) texts = { ...texts, ...more };
+  } catch {
+    parts.delete(part); // English until they can be loaded; asked again next time
+  }
 }
 
 export const locale = () => LOCALES[lang];

@@ -101,6 +101,13 @@ async def test_the_texts_come_from_the_catalogs(http: httpx.AsyncClient) -> None
         assert unknown.status_code == 404
         assert unknown.json()["code"] == "language_not_supported"
 
+        # Admin mode's texts come when an operator opens it, not with every driver's page.
+        assert "Block this card?" not in texts
+        admin = (await http.get("/api/i18n/de/admin")).json()
+        assert admin["Block this card?"] == "Diese Karte sperren?"
+        assert "Stop charging" not in admin
+        assert (await http.get("/api/i18n/fr/admin")).status_code == 404
+
 
 async def test_the_manifest_of_the_default_operator(http: httpx.AsyncClient) -> None:
     async with http:
@@ -127,6 +134,8 @@ async def test_the_service_worker_keeps_only_the_shell(http: httpx.AsyncClient) 
         assert "/icons/icon-maskable-512.png" in kept
         assert "/api/" not in kept
         assert "/r/" not in kept
+        assert "/js/screens/admin.js" in kept
+        assert "/js/admin/" not in kept  # admin mode is online only: loaded when needed
 
 
 def test_every_text_of_the_app_is_in_the_catalogs() -> None:
