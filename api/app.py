@@ -24,10 +24,12 @@ from api.account import (
 from api.admin.audit import AuditController
 from api.admin.cdrs import CdrController
 from api.admin.payments import PaymentController
+from api.admin.support import SupportController
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator, provide_user
 from api.driver.evses import EvseController
 from api.driver.sessions import AdHocController
+from api.driver.support import DriverTicketController, ProblemController
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
 from api.pwa import COMPRESSION, PWA_HANDLERS
@@ -43,6 +45,7 @@ from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
 from cpo.ports import Mailer, PaymentGateway
 from cpo.redis_bus import RedisBus
 from cpo.settings import Settings
+from cpo.support.tasks import mail_replies_forever
 from mail import FolderMailer, SmtpMailer
 from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
 from payments.gateway import ProviderGateway
@@ -100,6 +103,7 @@ def create_app(
             asyncio.create_task(sweep_cdrs_forever(ctx), name="cdr-sweeper"),
             asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
             asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
+            asyncio.create_task(mail_replies_forever(ctx), name="support-mail"),
         ]
         try:
             yield
@@ -125,6 +129,7 @@ def create_app(
             CdrController,
             PaymentController,
             AuditController,
+            SupportController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )
@@ -143,6 +148,8 @@ def create_app(
             MeController,
             ContractChargingController,
             OperatorCustomersController,
+            ProblemController,
+            DriverTicketController,
         ],
         # The drivers' web app and the JSON API travel gzipped (api/pwa.py says what not).
         compression_config=COMPRESSION,

@@ -265,3 +265,22 @@ START_NOT_ACCEPTED = N_(
     "another charge point."
 )
 CHARGING_STARTS = N_("The charge point is starting. Plug in the cable if you have not yet.")
+
+# Support: a driver reports a problem at a charge point; staff reply.
+
+INVALID_PHONE = N_("Please check the phone number, or leave it empty.")
+PROBLEM_REPORTED = N_(
+    "Thank you. Your report has reached the operator. Keep this page to see their answer."
+)
+PROBLEM_REPORTED_WITH_CONTACT = N_(
+    "Thank you. Your report has reached the operator; their answer will also come by e-mail."
+)
+PHOTO_TOO_LARGE = N_("This photo is too large. Please take one with a smaller size (up to 5 MB).")
+PHOTO_NOT_AN_IMAGE = N_("This file is not a photo. Please choose a JPEG, PNG or WebP picture.")
+NO_MORE_PHOTOS = N_("No more photos can be added to this report.")
+# TRANSLATORS: {operator} is the operator's name.
+TICKET_REPLY_SUBJECT = N_("Your report to {operator}: an answer")
+# TRANSLATORS: {operator} is the operator's name, {evse} the charge point's ID.
+TICKET_REPLY_INTRO = N_("{operator} has answered your report about charge point {evse}:")
+# TRANSLATORS: {link} is the address of the report's page.
+TICKET_REPLY_LINK = N_("Your report and all answers: {link}")

@@ -25,6 +25,7 @@ from cpo.stations.tables import (
     Site,
     StationEvent,
 )
+from cpo.support.tables import SupportTicket, TicketMessage, TicketPhoto
 from cpo.tariffs.tables import Tariff, TariffAssignment
 from cpo.tokens.tables import IdToken
 
@@ -57,4 +58,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     WebAuthnChallenge,
     AuthThrottle,
     AuditEntry,
+    SupportTicket,
+    TicketPhoto,
+    TicketMessage,
 )
