@@ -23,6 +23,7 @@ from api.account import (
 )
 from api.admin.audit import AuditController
 from api.admin.cdrs import CdrController
+from api.admin.operators import OperatorProfileController, PlatformOperatorController
 from api.admin.payments import PaymentController
 from api.admin.support import SupportController
 from api.admin.tariffs import AssignmentController, TariffController
@@ -130,6 +131,8 @@ def create_app(
             PaymentController,
             AuditController,
             SupportController,
+            OperatorProfileController,
+            PlatformOperatorController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )

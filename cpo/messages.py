@@ -284,3 +284,13 @@ TICKET_REPLY_SUBJECT = N_("Your report to {operator}: an answer")
 TICKET_REPLY_INTRO = N_("{operator} has answered your report about charge point {evse}:")
 # TRANSLATORS: {link} is the address of the report's page.
 TICKET_REPLY_LINK = N_("Your report and all answers: {link}")
+
+# Platform administration: new operators and their first admin.
+
+# TRANSLATORS: the subject of an invitation; {operator} is the operator's name.
+INVITATION_SUBJECT = N_("You are invited to {operator}")
+# TRANSLATORS: {operator} is the operator's name, {days} a number such as "7".
+INVITATION_BODY = N_(
+    "You have an account at {operator} on our charging platform. The link below logs you in "
+    "once within {days} days; then add a passkey in your account."
+)

@@ -16,6 +16,8 @@ OPERATOR_ROLES = frozenset({Role.OPERATOR_STAFF, Role.OPERATOR_ADMIN, Role.PLATF
 CHARGING_ROLES = CUSTOMER_ROLES
 
 LOGIN_LINK_TTL = timedelta(minutes=15)
+# An invitation is a login link that waits for its reader longer: it arrives unasked.
+INVITATION_TTL = timedelta(days=7)
 CHALLENGE_TTL = timedelta(minutes=5)
 # A sliding session's expiry is pushed out at most this often (not a write per request).
 SESSION_REFRESH_RESOLUTION = timedelta(hours=1)
