@@ -22,6 +22,7 @@ from api.account import (
     OperatorCustomersController,
 )
 from api.admin.audit import AuditController
+from api.admin.billing import BillingController
 from api.admin.cdrs import CdrController
 from api.admin.operators import OperatorProfileController, PlatformOperatorController
 from api.admin.payments import PaymentController
@@ -37,6 +38,7 @@ from api.pwa import COMPRESSION, PWA_HANDLERS
 from api.receipts import receipt_page, receipt_signed_data
 from api.webhooks import provider_webhook
 from cpo import database
+from cpo.billing.tasks import bill_months_forever
 from cpo.bus import InProcessBus, MessageBus
 from cpo.cdrs.tasks import sweep_cdrs_forever
 from cpo.clock import Clock, SystemClock
@@ -105,6 +107,7 @@ def create_app(
             asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
             asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
             asyncio.create_task(mail_replies_forever(ctx), name="support-mail"),
+            asyncio.create_task(bill_months_forever(ctx), name="monthly-billing"),
         ]
         try:
             yield
@@ -133,6 +136,7 @@ def create_app(
             SupportController,
             OperatorProfileController,
             PlatformOperatorController,
+            BillingController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )

@@ -294,3 +294,31 @@ INVITATION_BODY = N_(
     "You have an account at {operator} on our charging platform. The link below logs you in "
     "once within {days} days; then add a passkey in your account."
 )
+
+# Invoices of contract customers (PDF and mail).
+
+INVOICE_TITLE = N_("Invoice")
+INVOICE_NUMBER_LABEL = N_("Invoice number")
+INVOICE_DATE_LABEL = N_("Invoice date")
+INVOICE_PERIOD_LABEL = N_("Service period")
+# TRANSLATORS: {start} and {end} are dates such as "01.11.2026" and "30.11.2026".
+INVOICE_PERIOD = N_("Charging from {start} to {end}")
+INVOICE_COLUMN_DATE = N_("Start")
+INVOICE_COLUMN_CHARGE_POINT = N_("Charge point")
+INVOICE_COLUMN_CARD = N_("Card or app")
+INVOICE_COLUMN_ENERGY = N_("Energy")
+INVOICE_COLUMN_AMOUNT = N_("Amount")
+# TRANSLATORS: {rate} is a VAT rate such as "19".
+INVOICE_NET_AT = N_("Net amount at {rate} % VAT")
+INVOICE_VAT_AT = N_("VAT {rate} %")
+INVOICE_TOTAL = N_("Total")
+# TRANSLATORS: {amount} is a sum of money, {date} a date, {number} the invoice number.
+INVOICE_DUE = N_(
+    "Please transfer {amount} by {date}, with the invoice number {number} as reference."
+)
+# TRANSLATORS: {number} is the invoice number, {operator} the operator's name.
+INVOICE_MAIL_SUBJECT = N_("Your invoice {number} from {operator}")
+INVOICE_MAIL_TEXT = N_(
+    "Hello,\n\nattached is your invoice for {period}: {amount}, due on {date}.\n\n"
+    "Thank you for charging with {operator}."
+)

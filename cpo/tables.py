@@ -12,6 +12,7 @@ from cpo.accounts.tables import (
     WebAuthnChallenge,
 )
 from cpo.audit.tables import AuditEntry
+from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.operators.tables import ApiToken, Operator
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
@@ -61,4 +62,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     SupportTicket,
     TicketPhoto,
     TicketMessage,
+    InvoiceSequence,
+    BillingRun,
+    Invoice,
+    InvoiceLine,
 )
