@@ -26,6 +26,7 @@ from api.admin.billing import BillingController
 from api.admin.cdrs import CdrController
 from api.admin.operators import OperatorProfileController, PlatformOperatorController
 from api.admin.payments import PaymentController
+from api.admin.roaming import RoamingController
 from api.admin.support import SupportController
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator, provide_user
@@ -34,6 +35,7 @@ from api.driver.sessions import AdHocController
 from api.driver.support import DriverTicketController, ProblemController
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
+from api.ocpi.router import ocpi_router
 from api.pwa import COMPRESSION, PWA_HANDLERS
 from api.receipts import receipt_page, receipt_signed_data
 from api.webhooks import provider_webhook
@@ -52,6 +54,10 @@ from cpo.support.tasks import mail_replies_forever
 from mail import FolderMailer, SmtpMailer
 from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
 from payments.gateway import ProviderGateway
+from roaming.authorization import PartnerAuthorizer
+from roaming.client import PartnerClient
+from roaming.commands import CommandRunner
+from roaming.tasks import RoamingWorker
 
 
 def create_app(
@@ -61,6 +67,7 @@ def create_app(
     clock: Clock | None = None,
     payments: PaymentGateway | None = None,
     mailer: Mailer | None = None,
+    roaming_client: PartnerClient | None = None,
     manage_database: bool = True,
 ) -> Litestar:
     """Build the application. Tests pass their own bus and clock here instead of patching.
@@ -87,14 +94,22 @@ def create_app(
             if settings.smtp_url
             else FolderMailer(Path(settings.outbox_dir), sender=settings.mail_from)
         )
+    own_roaming_client = None
+    if roaming_client is None:
+        own_roaming_client = roaming_client = PartnerClient(
+            timeout_s=settings.ocpi_request_timeout_s
+        )
+    clock = clock or SystemClock()
     ctx = Context(
         settings=settings,
         bus=bus,
-        clock=clock or SystemClock(),
+        clock=clock,
         payments=payments,
         mailer=mailer,
+        roaming=PartnerAuthorizer(settings, clock, roaming_client),
     )
     bridge = Bridge(ctx)
+    roaming_commands = CommandRunner(ctx)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -106,6 +121,10 @@ def create_app(
             asyncio.create_task(sweep_cdrs_forever(ctx), name="cdr-sweeper"),
             asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
             asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
+            *(
+                asyncio.create_task(work, name=f"roaming-{number}")
+                for number, work in enumerate(RoamingWorker(ctx, roaming_client).tasks())
+            ),
             asyncio.create_task(mail_replies_forever(ctx), name="support-mail"),
             asyncio.create_task(bill_months_forever(ctx), name="monthly-billing"),
         ]
@@ -117,9 +136,12 @@ def create_app(
             for worker in workers:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            await roaming_commands.close()
             await bridge.stop()
             if own_gateway is not None:
                 await own_gateway.close()
+            if own_roaming_client is not None:
+                await own_roaming_client.close()
             if own_bus is not None:
                 await own_bus.close()
             if engine is not None:
@@ -132,6 +154,7 @@ def create_app(
             AssignmentController,
             CdrController,
             PaymentController,
+            RoamingController,
             AuditController,
             SupportController,
             OperatorProfileController,
@@ -155,12 +178,20 @@ def create_app(
             MeController,
             ContractChargingController,
             OperatorCustomersController,
+            ocpi_router(),
             ProblemController,
             DriverTicketController,
         ],
         # The drivers' web app and the JSON API travel gzipped (api/pwa.py says what not).
         compression_config=COMPRESSION,
-        state=State({"ctx": ctx, "bridge": bridge}),
+        state=State(
+            {
+                "ctx": ctx,
+                "bridge": bridge,
+                "roaming_client": roaming_client,
+                "roaming_commands": roaming_commands,
+            }
+        ),
         # Routes of logged-in users declare `user: CurrentUser` (api/auth.py).
         dependencies={"user": Provide(provide_user)},
         lifespan=[lifespan],

@@ -15,6 +15,14 @@ from cpo.audit.tables import AuditEntry
 from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.operators.tables import ApiToken, Operator
+from cpo.partners.tables import (
+    PartnerParty,
+    PartnerToken,
+    RoamingAuthorization,
+    RoamingCommand,
+    RoamingPartner,
+    RoamingPush,
+)
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
@@ -58,6 +66,12 @@ ALL_TABLES: tuple[type[Table], ...] = (
     LoginLink,
     WebAuthnChallenge,
     AuthThrottle,
+    RoamingPartner,
+    PartnerParty,
+    PartnerToken,
+    RoamingAuthorization,
+    RoamingPush,
+    RoamingCommand,
     AuditEntry,
     SupportTicket,
     TicketPhoto,
