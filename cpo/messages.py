@@ -322,3 +322,6 @@ INVOICE_MAIL_TEXT = N_(
     "Hello,\n\nattached is your invoice for {period}: {amount}, due on {date}.\n\n"
     "Thank you for charging with {operator}."
 )
+INVOICES_NOT_YOURS = N_(
+    "Your company's invoices go to its fleet manager. Please ask them, or contact us."
+)

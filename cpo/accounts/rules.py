@@ -106,3 +106,10 @@ def may_see_token(
     if token_holder_id == user_id:
         return True
     return token_holder_id is None and customer_kind is CustomerKind.PERSON
+
+
+def may_see_invoices(role: Role, customer_kind: CustomerKind) -> bool:
+    """A company's invoices are its fleet manager's; a person's are the person's own."""
+    if role is Role.FLEET_MANAGER:
+        return True
+    return role is Role.DRIVER and customer_kind is CustomerKind.PERSON

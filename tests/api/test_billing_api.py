@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from cpo.accounts import service as accounts
-from cpo.accounts.enums import Role
+from cpo.accounts.enums import CustomerKind, Role
 from cpo.billing import rules
 from cpo.context import Context
 from cpo.demo import DEMO_ANNA_EMAIL, DEMO_API_TOKEN, DEMO_OPERATOR_ADMIN_EMAIL
@@ -140,3 +140,40 @@ async def test_staff_read_invoices_but_do_not_run_billing(
     refused = await staff.post("/api/admin/billing-runs", {"period": str(period)})
     assert (refused.status_code, refused.json()["code"]) == (403, "forbidden_role")
     assert (await staff.get("/api/admin/invoices")).status_code == 200
+
+
+async def test_customers_see_their_own_invoices_in_the_app(site: AccountsPlatform) -> None:
+    period = await anna_charges_last_month(site)
+    async with script(site) as http:
+        number = (await http.post("/api/admin/billing-runs", json={"period": str(period)})).json()[
+            "new_invoices"
+        ][0]
+    assert (await site.mailer.next_mail()).to == DEMO_ANNA_EMAIL  # the invoice itself
+    anna = await site.logged_in(DEMO_ANNA_EMAIL)
+    [invoice] = (await anna.get("/api/me/invoices")).json()
+    assert (invoice["number"], invoice["status"]) == (number, "open")
+    pdf = await anna.get(f"/api/me/invoices/{invoice['id']}/pdf")
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf.headers["cache-control"] == "private, no-store"
+
+    ben = await site.logged_in("ben@example.org")
+    assert (await ben.get("/api/me/invoices")).json() == []
+    assert (await ben.get(f"/api/me/invoices/{invoice['id']}/pdf")).status_code == 404
+
+    admin = await site.logged_in(DEMO_OPERATOR_ADMIN_EMAIL)
+    operator_id = (await admin.get("/api/admin/operator")).json()["id"]
+    company = await accounts.create_customer(
+        site.ctx,
+        operator_id,
+        accounts.CustomerInput(
+            kind=CustomerKind.COMPANY, name="Firma", email="rechnung@firma.example"
+        ),
+    )
+    await accounts.create_user(
+        site.ctx,
+        operator_id,
+        accounts.UserInput(email="fahrer@firma.example", role=Role.DRIVER, customer_id=company.id),
+    )
+    driver = await site.logged_in("fahrer@firma.example")
+    refused = await driver.get("/api/me/invoices")
+    assert (refused.status_code, refused.json()["code"]) == (403, "invoices_not_visible")
