@@ -10,6 +10,9 @@ at their next visit at the cost of a 304.
 
 The texts are the gettext entries that Babel extracted from `pwa/` (their locations name
 a `pwa/` file), translated through `cpo.i18n`; the rest of the catalog is the server's.
+They come in two parts: the drivers' (every text some driver screen uses) and admin mode's
+(texts only admin screens use), so that drivers never download the operators' texts. The
+service worker keeps the drivers' app only; admin mode needs a connection anyway.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ _SCREENS: Final = {
     "login": "login",
     "account": "account",
     "admin": "admin",
+    "t": "ticket",
 }
 _COLOR: Final = re.compile(r"#[0-9a-fA-F]{6}")
 _DEFAULT_COLOR: Final = "#0b5fff"
@@ -69,10 +73,6 @@ CONTENT_SECURITY_POLICY: Final = (
     "frame-src https://js.stripe.com https://hooks.stripe.com; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 )
-# Admin mode's modules: online only, so neither kept by the service worker nor their texts
-# sent with every page.
-ONLINE_ONLY: Final = ("js/admin/",)
-ONLINE_ONLY_PWA: Final = tuple(f"pwa/{prefix}" for prefix in ONLINE_ONLY)
 _SHELL_HEADERS: Final = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     # Session pages carry their token in the path: never hand it to payment pages.
@@ -103,7 +103,8 @@ class Bundle:
 
     version: str
     assets: dict[str, Asset]
-    texts: dict[str, bytes]
+    texts: dict[str, bytes]  # the drivers' texts by language
+    admin_texts: dict[str, bytes]
     shell: Template
     service_worker: str
 
@@ -116,12 +117,19 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-def pwa_texts(language: str, part: str = "app") -> dict[str, str]:
-    """The app's own texts in one language: message id → text, where the two differ.
+# Files only admin mode loads: kept out of the drivers' texts and the offline shell.
+ADMIN_FILES: Final = ("js/admin/", "js/screens/admin.js")
+# The installed app's icons: the launcher keeps its own copy, the offline shell needs none.
+_INSTALL_ICONS: Final = ("icons/icon-192.png", "icons/icon-512.png", "icons/icon-maskable-512.png")
 
-    `part` "admin" holds the texts only admin mode's modules use (loaded when an operator
-    opens admin mode), "app" all others: a driver's first visit does not carry them.
-    """
+
+def _admin_only(path: str) -> bool:
+    return path.startswith(ADMIN_FILES)
+
+
+def pwa_texts(language: str, *, admin: bool = False) -> dict[str, str]:
+    """The app's own texts in one language: message id → text, where the two differ.
+    The drivers' part has every text a driver screen uses; the admin part the rest."""
     with catalog_path(language).open("rb") as file:
         catalog = read_po(file)
     gettext = translator(language).gettext
@@ -129,16 +137,21 @@ def pwa_texts(language: str, part: str = "app") -> dict[str, str]:
     for message in catalog:
         if not isinstance(message.id, str) or not message.id:
             continue
-        places = [location for location, _line in message.locations if location.startswith("pwa/")]
-        if not places:
+        files = [
+            path.removeprefix("pwa/") for path, _ in message.locations if path.startswith("pwa/")
+        ]
+        if not files:
             continue
-        admin_only = all(place.startswith(ONLINE_ONLY_PWA) for place in places)
-        if admin_only != (part == "admin"):
-            continue
-        text = gettext(message.id)
-        if text != message.id:
-            texts[message.id] = text
+        for_drivers = not all(_admin_only(path) for path in files)
+        if for_drivers is not admin:
+            text = gettext(message.id)
+            if text != message.id:
+                texts[message.id] = text
     return texts
+
+
+def _encoded(texts: dict[str, str]) -> bytes:
+    return json.dumps(texts, ensure_ascii=False, sort_keys=True).encode()
 
 
 @functools.cache
@@ -151,22 +164,21 @@ def bundle() -> Bundle:
             continue  # the service worker is served from the root, for its scope
         body = path.read_bytes()
         assets[path.relative_to(PWA_DIR).as_posix()] = Asset(body, media_type, _etag(body))
-    texts = {
-        f"{language}{suffix}": json.dumps(
-            pwa_texts(language, part), ensure_ascii=False, sort_keys=True
-        ).encode()
-        for language in SUPPORTED_LANGUAGES
-        for part, suffix in (("app", ""), ("admin", "/admin"))
+    texts = {language: _encoded(pwa_texts(language)) for language in SUPPORTED_LANGUAGES}
+    admin_texts = {
+        language: _encoded(pwa_texts(language, admin=True)) for language in SUPPORTED_LANGUAGES
     }
     shell = (PWA_DIR / "index.html").read_text(encoding="utf-8")
     service_worker = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
     digest = hashlib.sha256()
     for name, asset in assets.items():
         digest.update(name.encode() + b"\0" + asset.body)
-    for language, body in texts.items():
-        digest.update(language.encode() + b"\0" + body)
+    for language in SUPPORTED_LANGUAGES:
+        digest.update(language.encode() + b"\0" + texts[language] + admin_texts[language])
     digest.update(shell.encode() + service_worker.encode())
-    return Bundle(digest.hexdigest()[:12], assets, texts, Template(shell), service_worker)
+    return Bundle(
+        digest.hexdigest()[:12], assets, texts, admin_texts, Template(shell), service_worker
+    )
 
 
 def _cached(
@@ -190,6 +202,8 @@ def render_shell(path: str) -> bytes:
     app = bundle()
     first, _, rest = unquote(path).strip("/").partition("/")
     screen = _SCREENS.get(first, "offline")
+    if first == "c" and rest.endswith("/problem"):
+        screen, rest = "problem", rest.removesuffix("/problem")
     manifest = "/manifest.webmanifest"
     if first == "c" and rest:
         manifest += "?evse=" + quote(rest, safe="*")
@@ -209,18 +223,20 @@ _APP_ROUTES: Final = [
     "/admin",
     "/admin/{section:path}",
     "/c/{evse_id:str}",
+    "/c/{evse_id:str}/problem",
     "/s/{token:str}",
+    "/t/{token:str}",
 ]
 # Paths that carry a secret (a session's key, a login link's token): no cache keeps them.
-_SECRET_PATHS: Final = ("/s/", "/login/")
+_SECRET_PATHS: Final = ("/s/", "/login/", "/t/")
 
 
 @get(_APP_ROUTES, include_in_schema=False, cache_control=None)
 async def app_shell(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The same small HTML page for every screen; the router in the page picks the screen."""
     path = request.url.path
-    # A session's address is its key, a login link's its token: no cache keeps them
-    # (offline, the service worker answers with the shell of "/", which names neither).
+    # A session's address is its key, a login link's or a report's its token: no cache
+    # keeps them (offline, the service worker answers with the shell of "/", naming none).
     cache_control = "private, no-store" if path.startswith(_SECRET_PATHS) else REVALIDATE
     return _cached(
         request,
@@ -254,12 +270,8 @@ async def app_file(
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The service worker, told its version and what to keep for starting offline."""
     app = bundle()
-    # Admin mode works only online (it is the admin API): its modules load when needed and
-    # do not weigh on a driver's first visit.
-    shell = [
-        "/",
-        *(f"{app.base}/{name}" for name in app.assets if not name.startswith(ONLINE_ONLY)),
-    ]
+    kept = [name for name in app.assets if not _admin_only(name) and name not in _INSTALL_ICONS]
+    shell = ["/", *(f"{app.base}/{name}" for name in kept)]
     prelude = f"const VERSION = {json.dumps(app.version)};\nconst SHELL = {json.dumps(shell)};\n"
     return _cached(
         request,
@@ -287,14 +299,14 @@ async def texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Respons
 
 @get(
     "/api/i18n/{lang:str}/admin",
-    summary="The texts of the web app's admin mode in one language",
-    description="As `/api/i18n/{lang}`, for the texts only admin mode uses.",
-    tags=["driver"],
+    summary="Admin mode's texts in one language",
+    description="Like the drivers' texts, for the texts only admin mode uses.",
+    tags=["admin"],
 )
 async def admin_texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Response[bytes]:
     if lang not in SUPPORTED_LANGUAGES:
         raise NotFound(f"no texts in {lang!r}", code="language_not_supported")
-    return _cached(request, bundle().texts[f"{lang}/admin"], "application/json", REVALIDATE)
+    return _cached(request, bundle().admin_texts[lang], "application/json", REVALIDATE)
 
 
 @dataclass(frozen=True)

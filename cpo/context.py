@@ -8,8 +8,17 @@ from dataclasses import dataclass, field
 from cpo.bus import InProcessBus, MessageBus
 from cpo.clock import Clock, SystemClock
 from cpo.payments.schemas import ProviderError, ProviderName
-from cpo.ports import Mailer, MailNotSent, OutgoingMail, PaymentGateway, PaymentProvider
+from cpo.ports import (
+    Mailer,
+    MailNotSent,
+    OutgoingMail,
+    PaymentGateway,
+    PaymentProvider,
+    RoamingAuthorizer,
+    RoamingTokenAnswer,
+)
 from cpo.settings import Settings
+from cpo.stations.schemas import StationRef
 
 
 class NoPaymentProviders:
@@ -26,6 +35,15 @@ class NoMailer:
         raise MailNotSent("no mailer is configured", retryable=False)
 
 
+class NoRoaming:
+    """The roaming of a platform without partners: nobody else's tokens are known."""
+
+    async def authorize(
+        self, station: StationRef, uid: str, *, ask_partner: bool = True
+    ) -> RoamingTokenAnswer | None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     settings: Settings
@@ -33,3 +51,4 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     payments: PaymentGateway = field(default_factory=NoPaymentProviders)
     mailer: Mailer = field(default_factory=NoMailer)
+    roaming: RoamingAuthorizer = field(default_factory=NoRoaming)

@@ -12,8 +12,17 @@ from cpo.accounts.tables import (
     WebAuthnChallenge,
 )
 from cpo.audit.tables import AuditEntry
+from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.operators.tables import ApiToken, Operator
+from cpo.partners.tables import (
+    PartnerParty,
+    PartnerToken,
+    RoamingAuthorization,
+    RoamingCommand,
+    RoamingPartner,
+    RoamingPush,
+)
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
@@ -25,6 +34,7 @@ from cpo.stations.tables import (
     Site,
     StationEvent,
 )
+from cpo.support.tables import SupportTicket, TicketMessage, TicketPhoto
 from cpo.tariffs.tables import Tariff, TariffAssignment
 from cpo.tokens.tables import IdToken, StationAuthList, TokenPush
 
@@ -56,7 +66,20 @@ ALL_TABLES: tuple[type[Table], ...] = (
     LoginLink,
     WebAuthnChallenge,
     AuthThrottle,
+    RoamingPartner,
+    PartnerParty,
+    PartnerToken,
+    RoamingAuthorization,
+    RoamingPush,
+    RoamingCommand,
     AuditEntry,
     StationAuthList,
     TokenPush,
+    SupportTicket,
+    TicketPhoto,
+    TicketMessage,
+    InvoiceSequence,
+    BillingRun,
+    Invoice,
+    InvoiceLine,
 )

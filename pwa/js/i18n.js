@@ -9,8 +9,6 @@ const VERSION = new URL(import.meta.url).pathname.split("/")[2];
 
 let texts = {};
 export let lang = "en";
-// Parts of the texts loaded besides the app's own ("admin": admin mode's), by useTexts.
-const parts = new Set();
 
 export function t(id, values) {
   const text = texts[id] || id;
@@ -29,14 +27,14 @@ export function preferredLanguage() {
 }
 
 async function loadTexts(language, part = "") {
-  const key = `cpo.texts.${language}${part ? `.${part}` : ""}`;
+  const key = `cpo.texts.${language}${part}`;
   try {
     const kept = JSON.parse(localStorage.getItem(key));
     if (kept && kept.version === VERSION) return kept.texts;
   } catch {
     // Nothing usable kept: ask the server.
   }
-  const response = await fetch(`/api/i18n/${language}${part ? `/${part}` : ""}`);
+  const response = await fetch(`/api/i18n/${language}${part}`);
   if (!response.ok) throw new Error(`texts: HTTP ${response.status}`);
   const fresh = await response.json();
   try {
@@ -55,10 +53,7 @@ export async function useLanguage(language, { remember = false } = {}) {
   if (remember) localStorage.setItem("cpo.lang", language);
   let loaded = {};
   try {
-    if (language !== "en") {
-      const all = await Promise.all([loadTexts(language), ...[...parts].map((part) => loadTexts(language, part))]);
-      loaded = Object.assign({}, ...all);
-    }
+    if (language !== "en") loaded = await loadTexts(language);
   } catch {
     // Offline before the texts ever arrived: English ids are still whole sentences.
   }
@@ -67,18 +62,12 @@ export async function useLanguage(language, { remember = false } = {}) {
   document.documentElement.lang = language;
 }
 
-// Texts of a part of the app that only some users open (admin mode), loaded on its first use.
-export async function useTexts(part) {
-  if (parts.has(part)) return;
-  parts.add(part);
-  if (lang === "en") return;
+// Admin mode's texts (drivers never load them), added to the current language's.
+export async function useAdminTexts() {
   const language = lang;
-  try {
-    const more = await loadTexts(language, part);
-    if (lang === language) texts = { ...texts, ...more };
-  } catch {
-    parts.delete(part); // English until they can be loaded; asked again next time
-  }
+  if (language === "en") return;
+  const loaded = await loadTexts(language, "/admin");
+  if (lang === language) texts = { ...texts, ...loaded };
 }
 
 export const locale = () => LOCALES[lang];
@@ -109,6 +98,10 @@ export function duration(seconds) {
   const minutes = Math.floor(whole / 60);
   if (minutes < 60) return `${minutes}\u00a0min`;
   return `${Math.floor(minutes / 60)}\u00a0h ${String(minutes % 60).padStart(2, "0")}\u00a0min`;
+}
+
+export function dateOnly(iso) {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium" }).format(new Date(iso));
 }
 
 export function dateTime(iso) {

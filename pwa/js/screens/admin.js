@@ -4,22 +4,28 @@
 
 import { isOperatorUser, me } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
-import { t, useTexts } from "../i18n.js";
+import { t, useAdminTexts } from "../i18n.js";
 import { go } from "../router.js";
 import { problemNotice } from "./offline.js";
 
-// The sections, in the order of the navigation; `module` is the file in ../admin/.
+// The sections, in the order of the navigation; `module` is the file in ../admin/, `roles`
+// (when given) the only roles that see the section.
 export const SECTIONS = [
+  { path: "support", module: "support", label: () => t("Drivers' reports") },
   { path: "audit", module: "audit", label: () => t("Audit log") },
   { path: "cards", module: "cards", label: () => t("RFID cards") },
+  { path: "brand", module: "brand", label: () => t("Brand") },
+  { path: "operators", module: "operators", label: () => t("Operators"), roles: ["platform_admin"] },
 ];
 
-function nav(current) {
+const visibleTo = (account) => (section) => !section.roles || section.roles.includes(account.user.role);
+
+function nav(current, account) {
   const link = (section) =>
     html`<a href="/admin/${section.path}" ${section === current ? html`aria-current="page"` : ""}
       >${section.label()}</a
     >`;
-  return html`<nav class="admin-nav" aria-label="${t("Admin")}">${SECTIONS.map(link)}</nav>`;
+  return html`<nav class="admin-nav" aria-label="${t("Admin")}">${SECTIONS.filter(visibleTo(account)).map(link)}</nav>`;
 }
 
 export async function show({ main, params: [sectionPath, rest], isCurrent }) {
@@ -32,7 +38,7 @@ export async function show({ main, params: [sectionPath, rest], isCurrent }) {
   let account;
   let module;
   try {
-    [account, module] = await Promise.all([me(), import(`../admin/${section.module}.js`), useTexts("admin")]);
+    [account, module] = await Promise.all([me(), import(`../admin/${section.module}.js`), useAdminTexts()]);
   } catch (problem) {
     if (!isCurrent()) return undefined;
     if (problem.status === 401) go(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true });
@@ -40,7 +46,7 @@ export async function show({ main, params: [sectionPath, rest], isCurrent }) {
     return undefined;
   }
   if (!isCurrent()) return undefined;
-  if (!isOperatorUser(account)) {
+  if (!isOperatorUser(account) || !visibleTo(account)(section)) {
     renderScreen(
       main,
       html`<h1 tabindex="-1">${t("Admin")}</h1>
@@ -50,5 +56,5 @@ export async function show({ main, params: [sectionPath, rest], isCurrent }) {
     return undefined;
   }
   document.title = `${section.label()} – ${account.operator.name}`;
-  return module.show({ main, nav: nav(section), account, rest: rest || "", isCurrent });
+  return module.show({ main, nav: nav(section, account), account, rest: rest || "", isCurrent });
 }
