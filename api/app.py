@@ -24,6 +24,7 @@ from api.account import (
 from api.admin.audit import AuditController
 from api.admin.cdrs import CdrController
 from api.admin.payments import PaymentController
+from api.admin.stickers import StickerController
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator, provide_user
 from api.driver.evses import EvseController
@@ -125,6 +126,7 @@ def create_app(
             CdrController,
             PaymentController,
             AuditController,
+            StickerController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )

@@ -9,7 +9,10 @@ import { go } from "../router.js";
 import { problemNotice } from "./offline.js";
 
 // The sections, in the order of the navigation; `module` is the file in ../admin/.
-export const SECTIONS = [{ path: "audit", module: "audit", label: () => t("Audit log") }];
+export const SECTIONS = [
+  { path: "audit", module: "audit", label: () => t("Audit log") },
+  { path: "qr", module: "qr", label: () => t("QR codes") },
+];
 
 function nav(current) {
   const link = (section) =>
