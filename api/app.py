@@ -24,6 +24,7 @@ from api.account import (
 from api.admin.audit import AuditController
 from api.admin.cdrs import CdrController
 from api.admin.payments import PaymentController
+from api.admin.reports import ReportController
 from api.admin.stickers import StickerController
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator, provide_user
@@ -43,6 +44,7 @@ from cpo.errors import DomainError
 from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
 from cpo.ports import Mailer, PaymentGateway
 from cpo.redis_bus import RedisBus
+from cpo.reports.tasks import make_monthly_reports_forever
 from cpo.settings import Settings
 from mail import FolderMailer, SmtpMailer
 from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
@@ -101,6 +103,7 @@ def create_app(
             asyncio.create_task(sweep_cdrs_forever(ctx), name="cdr-sweeper"),
             asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
             asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
+            asyncio.create_task(make_monthly_reports_forever(ctx), name="monthly-reports"),
         ]
         try:
             yield
@@ -127,6 +130,7 @@ def create_app(
             PaymentController,
             AuditController,
             StickerController,
+            ReportController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )

@@ -15,6 +15,7 @@ from cpo.audit.tables import AuditEntry
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.operators.tables import ApiToken, Operator
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
+from cpo.reports.tables import MonthlyReportRecord
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
     ChargeStation,
@@ -57,4 +58,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     WebAuthnChallenge,
     AuthThrottle,
     AuditEntry,
+    MonthlyReportRecord,
 )
