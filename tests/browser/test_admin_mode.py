@@ -24,9 +24,7 @@ TARIFF = {
 }
 
 
-async def test_the_operator_reads_the_audit_log(
-    browser: Browser, shop: Shop, inbox: Inbox
-) -> None:
+async def test_the_operator_reads_the_audit_log(browser: Browser, shop: Shop, inbox: Inbox) -> None:
     async with httpx.AsyncClient(
         base_url=shop.platform.base_url, headers={"Authorization": f"Bearer {DEMO_API_TOKEN}"}
     ) as script:
