@@ -3,17 +3,66 @@ downloaded (a site's sheet as PDF), and the monthly report of a month of chargin
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pypdf
+import pytest
 from playwright.async_api import Browser, Page, expect
 
+from cpo.context import Context
 from cpo.demo import DEMO_OPERATOR_ADMIN_EMAIL, DEMO_STATIONS
-from tests.browser.support import Phone, Shop, log_in_by_mail, phone_at
+from cpo.reports.rules import month_span
+from mail import SmtpMailer
+from tests.browser.support import Phone, log_in_by_mail, open_phone
+from tests.support.accounts import MovableClock
+from tests.support.charging_month import charge_through_a_month, next_month
+from tests.support.platform import RunningPlatform, start_platform
 from tests.support.shop import Inbox
 
 DEMO_EVSE_IDS = sorted(evse.evse_id for station in DEMO_STATIONS for evse in station.evses)
+
+
+@dataclass
+class Office:
+    """The platform as the operator's staff reach it: login mails to the inbox, a clock
+    the test can move on."""
+
+    platform: RunningPlatform
+    clock: MovableClock
+
+    @property
+    def base_url(self) -> str:
+        return self.platform.ctx.settings.base_url
+
+
+@pytest.fixture
+async def office(demo: Context, inbox: Inbox) -> AsyncIterator[Office]:
+    clock = MovableClock()
+    mailer = SmtpMailer(f"smtp://127.0.0.1:{inbox.port}", "Demo <noreply@cpo.test>")
+    first = await start_platform(Context(demo.settings, demo.bus, clock, mailer=mailer))
+    port = first.port
+    await first.stop()
+    # At localhost, like the other browser tests (a secure context for the login).
+    settings = demo.settings.replace(public_url=f"http://localhost:{port}")
+    platform = await start_platform(Context(settings, demo.bus, clock, mailer=mailer), port=port)
+    try:
+        yield Office(platform, clock)
+    finally:
+        await platform.stop()
+
+
+@contextlib.asynccontextmanager
+async def staff_phone(browser: Browser, office: Office) -> AsyncIterator[Phone]:
+    phone = await open_phone(browser, office.base_url, "en")
+    try:
+        yield phone
+    finally:
+        await phone.context.close()
 
 
 async def admin_at(phone: Phone, inbox: Inbox, path: str) -> Page:
@@ -26,14 +75,14 @@ async def admin_at(phone: Phone, inbox: Inbox, path: str) -> Page:
 
 
 async def test_the_operator_downloads_the_qr_sheet_of_a_site(
-    browser: Browser, shop: Shop, inbox: Inbox
+    browser: Browser, office: Office, inbox: Inbox
 ) -> None:
-    async with phone_at(browser, shop, "en") as phone:
+    async with staff_phone(browser, office) as phone:
         page = await admin_at(phone, inbox, "/admin/qr")
         await expect(page.get_by_role("heading", level=1)).to_have_text("QR codes")
         await expect(page.get_by_role("heading", level=2)).to_have_text("Parkhaus Mitte, Berlin")
         first = page.get_by_role("listitem").filter(has_text="DE*DEM*E0001*1")
-        await expect(first).to_contain_text(f"{shop.base_url}/c/DE*DEM*E0001*1")
+        await expect(first).to_contain_text(f"{office.base_url}/c/DE*DEM*E0001*1")
         await expect(first.get_by_role("img")).to_have_js_property("complete", True)
         await phone.look("admin-qr")
 
@@ -52,3 +101,45 @@ async def test_the_operator_downloads_the_qr_sheet_of_a_site(
             await first.get_by_role("link", name="DE*DEM*E0001*1 as SVG").click()
         svg = (await (await waiting.value).path()).read_text()
         assert ">DE*DEM*E0001*1</text>" in svg
+
+
+async def test_the_monthly_report_of_a_month_of_charging(
+    browser: Browser, office: Office, inbox: Inbox
+) -> None:
+    charged = await charge_through_a_month(office.platform.ctx, next_month(office.clock.now()))
+    end = month_span(charged.month, "Europe/Berlin").end
+    office.clock.advance(end - office.clock.now() + timedelta(hours=1))
+    async with staff_phone(browser, office) as phone:
+        page = await admin_at(phone, inbox, "/admin/reports")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
+        await phone.look("admin-reports")
+        await page.get_by_label("Month").fill(charged.month)
+        await page.get_by_role("button", name="Make report now").click()
+        await expect(page).to_have_url(re.compile(rf"/admin/reports/{charged.month}\?version=1$"))
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Report for")
+        figures = page.locator(".figures")
+        await expect(figures).to_contain_text(f"Sessions{charged.sessions}")
+        energy = f"{charged.energy_wh / 1000:,.1f}\u00a0kWh"
+        await expect(figures).to_contain_text(energy)
+        # Every chart is an image with a title and a summary, and its numbers are a table.
+        charts = page.get_by_role("img")
+        await expect(charts).to_have_count(3)
+        await expect(page.get_by_role("img", name="Availability per station")).to_be_visible()
+        stations = page.get_by_role("table", name="Stations")
+        busy = stations.get_by_role("row").filter(has_text="DEMO-AC-1")
+        await expect(busy).to_contain_text(str(charged.sessions))
+        revenue = page.get_by_role("table", name="Revenue by payment kind")
+        for kind in ("Ad hoc", "Contract", "Roaming"):
+            await expect(revenue.get_by_role("row", name=re.compile(kind))).to_be_visible()
+        await phone.look("admin-report")
+
+        async with page.expect_download() as waiting:
+            await page.get_by_role("link", name="Download as PDF").click()
+        pdf = (await (await waiting.value).path()).read_bytes()
+        assert pdf.startswith(b"%PDF")
+        text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+        assert f"Monthly report {charged.month}" in text
+
+        await page.get_by_role("link", name="All reports").click()
+        row = page.get_by_role("row").filter(has_text=DEMO_OPERATOR_ADMIN_EMAIL)
+        await expect(row).to_contain_text("whole month")

@@ -12,6 +12,7 @@ import { problemNotice } from "./offline.js";
 export const SECTIONS = [
   { path: "audit", module: "audit", label: () => t("Audit log") },
   { path: "qr", module: "qr", label: () => t("QR codes") },
+  { path: "reports", module: "reports", label: () => t("Reports") },
 ];
 
 function nav(current) {
