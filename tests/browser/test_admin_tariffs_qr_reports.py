@@ -143,3 +143,69 @@ async def test_the_monthly_report_of_a_month_of_charging(
         await page.get_by_role("link", name="All reports").click()
         row = page.get_by_role("row").filter(has_text=DEMO_OPERATOR_ADMIN_EMAIL)
         await expect(row).to_contain_text("whole month")
+
+
+async def test_the_operator_edits_a_tariff_with_a_live_preview_and_assigns_it(
+    browser: Browser, office: Office, inbox: Inbox
+) -> None:
+    async with staff_phone(browser, office) as phone:
+        page = await admin_at(phone, inbox, "/admin/tariffs")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Tariffs")
+        await phone.look("admin-tariffs")
+        await page.get_by_role("link", name="New tariff").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("New tariff")
+
+        preview = page.locator("#tariff-preview")
+        await page.get_by_label("Name", exact=True).fill("Night owl")
+        await page.get_by_label("Energy price", exact=True).fill("0.49")
+        await page.get_by_label("Session fee", exact=True).fill("1")
+        await expect(preview).to_contain_text("20 kWh in 1 hour cost €10.80.")
+
+        # A typing error: marked at the field, in words, and nothing is saved.
+        energy = page.get_by_label("Energy price", exact=True)
+        await energy.fill("0,3x9")
+        await expect(preview).to_contain_text("Correct the marked fields to see the price.")
+        await page.get_by_role("button", name="Save tariff").click()
+        await expect(page.get_by_role("alert")).to_contain_text("Please correct the marked fields.")
+        await expect(energy).to_have_attribute("aria-invalid", "true")
+        await expect(page.locator("#e0-energy-error")).to_have_text(
+            "Enter an amount like 0.39 (up to six decimals)."
+        )
+        await expect(energy).to_be_focused()
+        await energy.fill("0,39")  # a decimal comma works too
+        await expect(preview).to_contain_text("20 kWh in 1 hour cost €8.80.")
+        await page.get_by_label("Blocking fee", exact=True).fill("0.10")
+        await page.get_by_label("Free minutes before the blocking fee").fill("30")
+        await page.get_by_label("Blocking fee at most").fill("12")
+        await phone.look("admin-tariff-form")
+        await page.get_by_role("button", name="Save tariff").click()
+
+        await expect(page).to_have_url(re.compile(r"/admin/tariffs$"))
+        await page.get_by_role("link", name="Edit Night owl").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Tariff “Night owl”")
+        await expect(page.get_by_label("Energy price", exact=True)).to_have_value("0.39")
+        await expect(page.get_by_label("Free minutes before the blocking fee")).to_have_value("30")
+        await page.get_by_role("button", name="Add a price rule").click()
+        second = page.get_by_role("group", name="Price rule 2")
+        await expect(second).to_be_visible()
+        await page.get_by_role("button", name="Remove price rule 2").click()
+        await expect(second).to_have_count(0)
+        await page.get_by_label("Energy price", exact=True).fill("0.29")
+        await expect(preview).to_contain_text("20 kWh in 1 hour cost €6.80.")
+        await page.get_by_role("button", name="Save tariff").click()
+        await expect(page).to_have_url(re.compile(r"/admin/tariffs$"))
+        row = page.get_by_role("row").filter(has_text="Night owl")
+        await expect(row).to_contain_text("€0.29")
+        await expect(row.get_by_role("cell").nth(2)).to_have_text("2")  # the second version
+
+        await page.get_by_label("Tariff", exact=True).select_option(label="Night owl")
+        await page.get_by_label("Applies to").select_option(label="Charge point (EVSE)")
+        await page.get_by_label("Charge point (EVSE)").select_option("DE*DEM*E0001*1")
+        await page.get_by_role("button", name="Assign", exact=True).click()
+        await expect(page.locator("#assign-status")).to_have_text("Assigned.")
+        assigned = page.locator("#assignments").get_by_role("row").filter(has_text="DE*DEM*E0001*1")
+        await expect(assigned).to_contain_text("Night owl")
+        await phone.look("admin-tariffs-assigned")
+        # What a driver sees at that charge point now.
+        card = await page.request.get("/api/evses/DE*DEM*E0001*1?lang=en")
+        assert "0.29" in await card.text()

@@ -11,6 +11,7 @@ import { problemNotice } from "./offline.js";
 // The sections, in the order of the navigation; `module` is the file in ../admin/.
 export const SECTIONS = [
   { path: "audit", module: "audit", label: () => t("Audit log") },
+  { path: "tariffs", module: "tariffs", label: () => t("Tariffs") },
   { path: "qr", module: "qr", label: () => t("QR codes") },
   { path: "reports", module: "reports", label: () => t("Reports") },
 ];
