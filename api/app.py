@@ -23,6 +23,7 @@ from api.account import (
 )
 from api.admin.audit import AuditController
 from api.admin.cdrs import CdrController
+from api.admin.exports import SessionExportController
 from api.admin.payments import PaymentController
 from api.admin.reports import ReportController
 from api.admin.stickers import StickerController
@@ -131,6 +132,7 @@ def create_app(
             AuditController,
             StickerController,
             ReportController,
+            SessionExportController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )

@@ -113,7 +113,7 @@ async def test_the_monthly_report_of_a_month_of_charging(
         page = await admin_at(phone, inbox, "/admin/reports")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
         await phone.look("admin-reports")
-        await page.get_by_label("Month").fill(charged.month)
+        await page.get_by_label("Month", exact=True).fill(charged.month)
         await page.get_by_role("button", name="Make report now").click()
         await expect(page).to_have_url(re.compile(rf"/admin/reports/{charged.month}\?version=1$"))
         await expect(page.get_by_role("heading", level=1)).to_contain_text("Report for")
@@ -143,6 +143,11 @@ async def test_the_monthly_report_of_a_month_of_charging(
         await page.get_by_role("link", name="All reports").click()
         row = page.get_by_role("row").filter(has_text=DEMO_OPERATOR_ADMIN_EMAIL)
         await expect(row).to_contain_text("whole month")
+        await page.get_by_label("Month to export").fill(charged.month)
+        async with page.expect_download() as waiting:
+            await page.get_by_role("link", name="Charging sessions (CSV)").click()
+        exported = (await (await waiting.value).path()).read_text()
+        assert len(exported.strip().splitlines()) == charged.sessions + 1
 
 
 async def test_the_operator_edits_a_tariff_with_a_live_preview_and_assigns_it(

@@ -3,7 +3,7 @@
 // revenue by payment kind, energy per day — each with the same numbers as a table.
 
 import { adminRequest } from "../account.js";
-import { html, renderScreen } from "../html.js";
+import { html, render, renderScreen } from "../html.js";
 import { dateTime, kwh, lang, locale, money, t } from "../i18n.js";
 import { go } from "../router.js";
 import { barChart, columnChart } from "./charts.js";
@@ -39,6 +39,35 @@ function listRow(entry) {
     <td>${state}</td>
     <td><a href="/api/admin/reports/${entry.month}/report.pdf?version=${entry.version}&lang=${lang}" download aria-label="${pdfLabel}">PDF</a></td>
   </tr>`;
+}
+
+// A month in the browser's time zone as the [from, to) the export endpoints take.
+function monthPeriod(month) {
+  const [year, number] = month.split("-").map(Number);
+  const from = new Date(year, number - 1, 1).toISOString();
+  const to = new Date(year, number, 1).toISOString();
+  return new URLSearchParams({ date_from: from, date_to: to }).toString();
+}
+
+function exportLinks(month) {
+  const query = monthPeriod(month);
+  return html`<ul class="export-links">
+    <li><a href="/api/admin/sessions.csv?${query}" download id="export-sessions">${t("Charging sessions (CSV)")}</a></li>
+    <li><a href="/api/admin/cdrs.csv?${query}" download>${t("Charge detail records (CSV)")}</a></li>
+    <li><a href="/api/admin/cdrs.csv?${query}&variant=de" download>${t("Charge detail records for German Excel (CSV)")}</a></li>
+    <li><a href="/api/admin/audit/export.csv?${query}" download>${t("Audit log (CSV)")}</a></li>
+  </ul>`;
+}
+
+function exportsSection() {
+  return html`<section aria-labelledby="exports-heading">
+    <h2 id="exports-heading">${t("Exports")}</h2>
+    <div class="form-field">
+      <label for="export-month">${t("Month to export")}</label>
+      <input id="export-month" type="month" value="${lastMonth()}" />
+    </div>
+    <div id="export-links">${exportLinks(lastMonth())}</div>
+  </section>`;
 }
 
 function listPage(nav, entries, isAdmin) {
@@ -77,7 +106,8 @@ function listPage(nav, entries, isAdmin) {
             </tbody>
           </table>
         </div>`
-      : html`<p>${t("No reports yet.")}</p>`}`;
+      : html`<p>${t("No reports yet.")}</p>`}
+    ${exportsSection()}`;
 }
 
 function figureList(figures, currency) {
@@ -222,6 +252,9 @@ async function showList({ main, nav, account, isCurrent }) {
   }
   if (!isCurrent()) return;
   renderScreen(main, listPage(nav, entries, isAdmin));
+  main.querySelector("#export-month").addEventListener("change", (event) => {
+    if (/^\d{4}-\d{2}$/.test(event.target.value)) render(main.querySelector("#export-links"), exportLinks(event.target.value));
+  });
   const form = main.querySelector("#report-make");
   form?.addEventListener("submit", async (event) => {
     event.preventDefault();
