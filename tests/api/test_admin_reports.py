@@ -209,3 +209,20 @@ async def test_the_month_end_worker_makes_one_report_on_any_number_of_nodes(
         MonthlyReportRecord.version, MonthlyReportRecord.trigger
     ).where(MonthlyReportRecord.month == month)
     assert rows == [{"version": 1, "trigger": "automatic"}]
+
+
+async def test_the_database_refuses_to_change_a_stored_report(demo: Context) -> None:
+    clock = SettableClock()
+    month = next_month(clock.now())
+    clock.at = month_span(month, "Europe/Berlin").end + timedelta(minutes=5)
+    operator = await Operator.select(Operator.id).where(Operator.slug == "demo").first()
+    assert operator is not None
+    assert await reports.generate_if_missing(
+        Context(demo.settings, demo.bus, clock), operator["id"], month
+    )
+    with pytest.raises(Exception, match="immutable"):
+        await MonthlyReportRecord.update({MonthlyReportRecord.generated_by: "someone"}).where(
+            MonthlyReportRecord.month == month
+        )
+    stored = await reports.get_report(operator["id"], month)
+    assert stored.generated_by == ""
