@@ -10,20 +10,18 @@ import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import httpx
 import pypdf
 import pytest
 
-from cpo.accounts import service as accounts
-from cpo.accounts.enums import Role
 from cpo.cdrs.tables import Cdr
 from cpo.context import Context
-from cpo.demo import DEMO_API_TOKEN, DEMO_OPERATOR_ADMIN_EMAIL
+from cpo.demo import DEMO_OPERATOR_ADMIN_EMAIL
 from cpo.operators.tables import Operator
 from cpo.reports import service as reports
 from cpo.reports.rules import PaymentKind, month_span, payment_kind
 from cpo.reports.tables import MonthlyReportRecord
 from tests.support.accounts import AccountsPlatform, accounts_platform
+from tests.support.admin import logged_in_staff, script
 from tests.support.charging_month import (
     ChargedMonth,
     SettableClock,
@@ -47,12 +45,6 @@ async def charged_and_over(site: AccountsPlatform) -> ChargedMonth:
     end = month_span(charged.month, "Europe/Berlin").end
     site.clock.advance(end - site.clock.now() + timedelta(hours=2))
     return charged
-
-
-def client(site: AccountsPlatform, token: str = DEMO_API_TOKEN) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=site.platform.base_url, headers={"Authorization": f"Bearer {token}"}
-    )
 
 
 async def test_a_month_of_charging_in_the_report(site: AccountsPlatform) -> None:
@@ -124,36 +116,29 @@ async def test_a_month_of_charging_in_the_report(site: AccountsPlatform) -> None
 
 
 async def test_bad_months_are_refused_with_a_code(site: AccountsPlatform) -> None:
-    async with client(site) as script:
-        malformed = await script.post("/api/admin/reports", json={"month": "2026-13"})
+    async with script(site) as http:
+        malformed = await http.post("/api/admin/reports", json={"month": "2026-13"})
         assert malformed.status_code == 400
         assert malformed.json()["code"] == "invalid_request"
-        future = await script.post("/api/admin/reports", json={"month": "2999-01"})
+        future = await http.post("/api/admin/reports", json={"month": "2999-01"})
         assert future.status_code == 422
         assert future.json()["code"] == "month_in_future"
-        wrong = await script.get("/api/admin/reports/October")
+        wrong = await http.get("/api/admin/reports/October")
         assert wrong.status_code == 422
         assert wrong.json()["code"] == "invalid_month"
-        missing = await script.get("/api/admin/reports/2001-01")
+        missing = await http.get("/api/admin/reports/2001-01")
         assert missing.status_code == 404
-        assert (await script.get("/api/admin/reports/2001-01/report.pdf")).status_code == 404
+        assert (await http.get("/api/admin/reports/2001-01/report.pdf")).status_code == 404
 
 
 async def test_staff_read_reports_but_only_admins_make_them(
-    site: AccountsPlatform, demo: Context
+    site: AccountsPlatform,
 ) -> None:
-    operator = await Operator.select(Operator.id).where(Operator.slug == "demo").first()
-    assert operator is not None
-    await accounts.create_user(
-        demo,
-        operator["id"],
-        accounts.UserInput(email="staff@example.org", role=Role.OPERATOR_STAFF),
-    )
     month = next_month(site.clock.now())
     site.clock.advance(timedelta(days=40))
-    async with client(site) as script:
-        assert (await script.post("/api/admin/reports", json={"month": month})).status_code == 201
-    staff = await site.logged_in("staff@example.org")
+    async with script(site) as http:
+        assert (await http.post("/api/admin/reports", json={"month": month})).status_code == 201
+    staff = await logged_in_staff(site)
     refused = await staff.post("/api/admin/reports", {"month": month})
     assert refused.status_code == 403
     assert refused.json()["code"] == "forbidden_role"
@@ -167,9 +152,9 @@ async def test_no_operator_sees_anothers_reports(site: AccountsPlatform, demo: C
     rival = await rival_operator(demo)
     charged = await charged_and_over(site)
     month = charged.month
-    async with client(site) as script:
-        assert (await script.post("/api/admin/reports", json={"month": month})).status_code == 201
-    async with client(site, rival.token) as other:
+    async with script(site) as http:
+        assert (await http.post("/api/admin/reports", json={"month": month})).status_code == 201
+    async with script(site, rival.token) as other:
         assert [
             e for e in (await other.get("/api/admin/reports")).json() if e["month"] == month
         ] == []
@@ -182,9 +167,9 @@ async def test_no_operator_sees_anothers_reports(site: AccountsPlatform, demo: C
         assert [station["identity"] for station in own["report"]["stations"]] == ["RIVAL-1"]
         assert own["report"]["totals"]["sessions"] == 0
         assert own["report"]["totals"]["revenue_total_minor"] == 0
-    async with client(site) as script:
+    async with script(site) as http:
         # The rival's version did not become the demo operator's.
-        assert (await script.get(f"/api/admin/reports/{month}")).json()["version"] == 1
+        assert (await http.get(f"/api/admin/reports/{month}")).json()["version"] == 1
 
 
 async def test_the_month_end_worker_makes_one_report_on_any_number_of_nodes(

@@ -8,21 +8,17 @@ import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import httpx
 import pytest
 
-from cpo.accounts import service as accounts
-from cpo.accounts.enums import Role
 from cpo.cdrs.tables import Cdr
 from cpo.context import Context
-from cpo.demo import DEMO_API_TOKEN
-from cpo.operators.tables import Operator
 from cpo.reports.rules import month_span
 from cpo.sessions import service as sessions
 from cpo.sessions.schemas import StartReport
 from cpo.stations.schemas import StationRef
 from cpo.stations.tables import ChargeStation
 from tests.support.accounts import AccountsPlatform, accounts_platform
+from tests.support.admin import logged_in_staff, script
 from tests.support.charging_month import charge_through_a_month, next_month
 from tests.support.rival import rival_operator
 
@@ -31,12 +27,6 @@ from tests.support.rival import rival_operator
 async def site(demo: Context) -> AsyncIterator[AccountsPlatform]:
     async with accounts_platform(demo) as running:
         yield running
-
-
-def client(site: AccountsPlatform, token: str = DEMO_API_TOKEN) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=site.platform.base_url, headers={"Authorization": f"Bearer {token}"}
-    )
 
 
 def month_params(month: str) -> dict[str, str]:
@@ -64,8 +54,8 @@ async def test_a_month_of_sessions_as_csv(site: AccountsPlatform) -> None:
             timestamp=span.end - timedelta(hours=1),
         ),
     )
-    async with client(site) as script:
-        response = await script.get("/api/admin/sessions.csv", params=month_params(charged.month))
+    async with script(site) as http:
+        response = await http.get("/api/admin/sessions.csv", params=month_params(charged.month))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
@@ -96,29 +86,22 @@ async def test_a_month_of_sessions_as_csv(site: AccountsPlatform) -> None:
 async def test_periods_are_checked_and_staff_may_export(
     site: AccountsPlatform, demo: Context
 ) -> None:
-    async with client(site) as script:
-        backwards = await script.get(
+    async with script(site) as http:
+        backwards = await http.get(
             "/api/admin/sessions.csv",
             params={"date_from": "2026-02-01T00:00:00Z", "date_to": "2026-01-01T00:00:00Z"},
         )
         assert backwards.status_code == 400
         assert backwards.json()["code"] == "invalid_period"
-        naive = await script.get(
+        naive = await http.get(
             "/api/admin/sessions.csv",
             params={"date_from": "2026-01-01T00:00:00", "date_to": "2026-02-01T00:00:00"},
         )
         assert naive.status_code == 400
-        missing = await script.get("/api/admin/sessions.csv")
+        missing = await http.get("/api/admin/sessions.csv")
         assert missing.status_code == 400
         assert missing.json()["code"] == "invalid_request"
-    operator = await Operator.select(Operator.id).where(Operator.slug == "demo").first()
-    assert operator is not None
-    await accounts.create_user(
-        demo,
-        operator["id"],
-        accounts.UserInput(email="staff@example.org", role=Role.OPERATOR_STAFF),
-    )
-    staff = await site.logged_in("staff@example.org")
+    staff = await logged_in_staff(site)
     allowed = await staff.get("/api/admin/sessions.csv", params=month_params("2026-01"))
     assert allowed.status_code == 200
     anonymous = await site.browser().get("/api/admin/sessions.csv", params=month_params("2026-01"))
@@ -128,7 +111,7 @@ async def test_periods_are_checked_and_staff_may_export(
 async def test_no_operator_exports_anothers_sessions(site: AccountsPlatform, demo: Context) -> None:
     rival = await rival_operator(demo)
     charged = await charge_through_a_month(site.ctx, next_month(site.clock.now()))
-    async with client(site, rival.token) as other:
+    async with script(site, rival.token) as other:
         exported = await other.get("/api/admin/sessions.csv", params=month_params(charged.month))
     assert exported.status_code == 200
     assert len(list(csv.reader(io.StringIO(exported.text)))) == 1  # the header only
