@@ -10,6 +10,8 @@ at their next visit at the cost of a 304.
 
 The texts are the gettext entries that Babel extracted from `pwa/` (their locations name
 a `pwa/` file), translated through `cpo.i18n`; the rest of the catalog is the server's.
+Admin mode's modules (`pwa/js/admin/`) and their texts (`/api/i18n/{lang}/admin`) stay out of
+a driver's first load and out of the service worker: staff load them online when they open it.
 """
 
 from __future__ import annotations
@@ -100,6 +102,8 @@ class Bundle:
     version: str
     assets: dict[str, Asset]
     texts: dict[str, bytes]
+    # Admin mode's texts (pwa/js/admin/), loaded only when staff open it.
+    admin_texts: dict[str, bytes]
     shell: Template
     service_worker: str
 
@@ -112,8 +116,18 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-def pwa_texts(language: str) -> dict[str, str]:
-    """The app's own texts in one language: message id → text, where the two differ."""
+# Admin mode's modules: loaded only by operator staff, online (never kept for offline use),
+# with their texts apart from the drivers' (so that a driver's first load stays small).
+ADMIN_MODULES: Final = "js/admin/"
+
+
+def _is_admin(location: str) -> bool:
+    return location.startswith("pwa/" + ADMIN_MODULES)
+
+
+def pwa_texts(language: str, *, admin: bool = False) -> dict[str, str]:
+    """The app's own texts in one language: message id → text, where the two differ; the
+    drivers' app's, or with `admin` those of admin mode's modules."""
     with catalog_path(language).open("rb") as file:
         catalog = read_po(file)
     gettext = translator(language).gettext
@@ -121,11 +135,17 @@ def pwa_texts(language: str) -> dict[str, str]:
     for message in catalog:
         if not isinstance(message.id, str) or not message.id:
             continue
-        if any(location.startswith("pwa/") for location, _line in message.locations):
+        places = [location for location, _line in message.locations if location.startswith("pwa/")]
+        if any(_is_admin(place) == admin for place in places):
             text = gettext(message.id)
             if text != message.id:
                 texts[message.id] = text
     return texts
+
+
+def _texts_json(language: str, *, admin: bool) -> bytes:
+    texts = pwa_texts(language, admin=admin)
+    return json.dumps(texts, ensure_ascii=False, sort_keys=True).encode()
 
 
 @functools.cache
@@ -138,19 +158,19 @@ def bundle() -> Bundle:
             continue  # the service worker is served from the root, for its scope
         body = path.read_bytes()
         assets[path.relative_to(PWA_DIR).as_posix()] = Asset(body, media_type, _etag(body))
-    texts = {
-        language: json.dumps(pwa_texts(language), ensure_ascii=False, sort_keys=True).encode()
-        for language in SUPPORTED_LANGUAGES
-    }
+    texts = {language: _texts_json(language, admin=False) for language in SUPPORTED_LANGUAGES}
+    admin_texts = {language: _texts_json(language, admin=True) for language in SUPPORTED_LANGUAGES}
     shell = (PWA_DIR / "index.html").read_text(encoding="utf-8")
     service_worker = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
     digest = hashlib.sha256()
     for name, asset in assets.items():
         digest.update(name.encode() + b"\0" + asset.body)
-    for language, body in texts.items():
-        digest.update(language.encode() + b"\0" + body)
+    for language in SUPPORTED_LANGUAGES:
+        digest.update(language.encode() + b"\0" + texts[language] + admin_texts[language])
     digest.update(shell.encode() + service_worker.encode())
-    return Bundle(digest.hexdigest()[:12], assets, texts, Template(shell), service_worker)
+    return Bundle(
+        digest.hexdigest()[:12], assets, texts, admin_texts, Template(shell), service_worker
+    )
 
 
 def _cached(
@@ -238,7 +258,10 @@ async def app_file(
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The service worker, told its version and what to keep for starting offline."""
     app = bundle()
-    shell = ["/", *(f"{app.base}/{name}" for name in app.assets)]
+    shell = [
+        "/",
+        *(f"{app.base}/{name}" for name in app.assets if not name.startswith(ADMIN_MODULES)),
+    ]
     prelude = f"const VERSION = {json.dumps(app.version)};\nconst SHELL = {json.dumps(shell)};\n"
     return _cached(
         request,
@@ -262,6 +285,18 @@ async def texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Respons
     if lang not in SUPPORTED_LANGUAGES:
         raise NotFound(f"no texts in {lang!r}", code="language_not_supported")
     return _cached(request, bundle().texts[lang], "application/json", REVALIDATE)
+
+
+@get(
+    "/api/i18n/{lang:str}/admin",
+    summary="Admin mode's texts in one language",
+    description="As `/api/i18n/{lang}`, for the modules of admin mode (loaded when it opens).",
+    tags=["driver"],
+)
+async def admin_texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Response[bytes]:
+    if lang not in SUPPORTED_LANGUAGES:
+        raise NotFound(f"no texts in {lang!r}", code="language_not_supported")
+    return _cached(request, bundle().admin_texts[lang], "application/json", REVALIDATE)
 
 
 @dataclass(frozen=True)
@@ -338,4 +373,4 @@ async def manifest(
     )
 
 
-PWA_HANDLERS: Final = [app_shell, app_file, service_worker, texts, manifest]
+PWA_HANDLERS: Final = [app_shell, app_file, service_worker, texts, admin_texts, manifest]

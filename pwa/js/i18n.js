@@ -26,15 +26,16 @@ export function preferredLanguage() {
   return "en";
 }
 
-async function loadTexts(language) {
-  const key = `cpo.texts.${language}`;
+// part: "" (the drivers' app) or "/admin" (admin mode's modules, loaded when it opens).
+async function loadTexts(language, part = "") {
+  const key = `cpo.texts.${language}${part}`;
   try {
     const kept = JSON.parse(localStorage.getItem(key));
     if (kept && kept.version === VERSION) return kept.texts;
   } catch {
     // Nothing usable kept: ask the server.
   }
-  const response = await fetch(`/api/i18n/${language}`);
+  const response = await fetch(`/api/i18n/${language}${part}`);
   if (!response.ok) throw new Error(`texts: HTTP ${response.status}`);
   const fresh = await response.json();
   try {
@@ -45,6 +46,14 @@ async function loadTexts(language) {
     // Storage full or disabled: texts come from the network next time.
   }
   return fresh;
+}
+
+// Admin mode's texts, added to the app's for the current language (screens/admin.js).
+export async function useAdminTexts() {
+  const language = lang;
+  if (language === "en") return;
+  const loaded = await loadTexts(language, "/admin");
+  if (lang === language) texts = { ...texts, ...loaded };
 }
 
 export async function useLanguage(language, { remember = false } = {}) {

@@ -102,6 +102,15 @@ async def test_the_operator_downloads_the_qr_sheet_of_a_site(
         svg = (await (await waiting.value).path()).read_text()
         assert ">DE*DEM*E0001*1</text>" in svg
 
+        # In German: admin mode's texts come with it (they are not part of the drivers' load).
+        await page.get_by_label("Language").select_option("de")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("QR-Codes")
+        await expect(page.get_by_role("main")).to_contain_text("Jeder Aufkleber enthält")
+        await expect(
+            page.get_by_role("link", name="Druckbogen für Parkhaus Mitte (PDF)")
+        ).to_be_visible()
+        await phone.look("admin-qr")
+
 
 async def test_the_monthly_report_of_a_month_of_charging(
     browser: Browser, office: Office, inbox: Inbox

@@ -176,14 +176,17 @@ function toInput(model) {
     else if (micro > MAX_MICRO) errors[field] = t("That is more than 1,000 – please check the amount.");
     return micro ?? undefined;
   };
-  const whole = (field, text, scale, { min = 0 } = {}) => {
+  // limit: the most the API takes, in its unit (a step size: one day of seconds, 86.4 kWh).
+  const whole = (field, text, scale, limit = Infinity) => {
     if (!text.trim()) return undefined;
     const number = parseDecimal(text, 3);
-    if (number === null || number / 1000 < min) {
+    if (number === null) {
       errors[field] = t("Enter a number like 30 or 7.5.");
       return undefined;
     }
-    return Math.round((number / 1000) * scale);
+    const value = Math.round((number / 1000) * scale);
+    if (value > limit) errors[field] = t("That is too large for this field.");
+    return value;
   };
   if (!model.name.trim()) errors.name = t("Give the tariff a name.");
   if (!/^[A-Z]{3}$/.test(model.currency)) errors.currency = t("Three letters, e.g. EUR.");
@@ -196,23 +199,23 @@ function toInput(model) {
     const energy = amount(key("energy"), element.energy);
     if (energy !== undefined) {
       const component = { type: "ENERGY", price_micro: energy };
-      const step = whole(key("energyStep"), element.energyStep, 1000);
+      const step = whole(key("energyStep"), element.energyStep, 1000, 86_400);
       if (step) component.step_size = step;
       components.push(component);
     }
     const time = amount(key("time"), element.time);
     if (time !== undefined) {
       const component = { type: "TIME", price_micro: time };
-      const step = whole(key("timeStep"), element.timeStep, 60);
+      const step = whole(key("timeStep"), element.timeStep, 60, 86_400);
       if (step) component.step_size = step;
       components.push(component);
     }
     const parking = amount(key("parking"), element.parking);
     if (parking !== undefined) {
       const component = { type: "PARKING_TIME", price_micro: parking };
-      const step = whole(key("parkingStep"), element.parkingStep, 60);
+      const step = whole(key("parkingStep"), element.parkingStep, 60, 86_400);
       if (step) component.step_size = step;
-      const grace = whole(key("grace"), element.grace, 60);
+      const grace = whole(key("grace"), element.grace, 60, 7 * 86_400);
       if (grace) component.grace_s = grace;
       const cap = amount(key("cap"), element.cap);
       if (cap !== undefined) component.cap_micro = cap;
