@@ -245,11 +245,16 @@ async def generate_on_demand(
     report = await build_report(ctx, operator_id, checked_month(month))
     now = ctx.clock.now()
     async with database.transaction():
-        version = await _latest_version(operator_id, month) + 1
-        report_id = await _insert(
-            operator_id, report, version, ReportTrigger.ON_DEMAND, by.actor_name, now
-        )
-        if report_id is None:
+        # Another node may take the same version at the same moment (the month-end worker,
+        # another admin): then this one is the next.
+        for _attempt in range(3):
+            version = await _latest_version(operator_id, month) + 1
+            report_id = await _insert(
+                operator_id, report, version, ReportTrigger.ON_DEMAND, by.actor_name, now
+            )
+            if report_id is not None:
+                break
+        else:
             raise Conflict("the report is being made right now; try again in a moment")
         stored = await get_report(operator_id, month, version)
         await audit.record(

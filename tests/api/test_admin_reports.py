@@ -16,10 +16,12 @@ import pytest
 from cpo.cdrs.tables import Cdr
 from cpo.context import Context
 from cpo.demo import DEMO_OPERATOR_ADMIN_EMAIL
+from cpo.operators.service import OperatorRef
 from cpo.operators.tables import Operator
 from cpo.reports import service as reports
 from cpo.reports.rules import PaymentKind, month_span, payment_kind
 from cpo.reports.tables import MonthlyReportRecord
+from cpo.reports.tasks import make_monthly_reports_forever
 from tests.support.accounts import AccountsPlatform, accounts_platform
 from tests.support.admin import logged_in_staff, script
 from tests.support.charging_month import (
@@ -211,3 +213,51 @@ async def test_the_database_refuses_to_change_a_stored_report(demo: Context) -> 
         )
     stored = await reports.get_report(operator["id"], month)
     assert stored.generated_by == ""
+
+
+async def test_the_worker_and_an_admin_at_the_same_moment_both_succeed(demo: Context) -> None:
+    clock = SettableClock()
+    month = next_month(clock.now())
+    clock.at = month_span(month, "Europe/Berlin").end + timedelta(minutes=5)
+    ctx = Context(demo.settings, demo.bus, clock)
+    operator = await Operator.select(Operator.id).where(Operator.slug == "demo").first()
+    assert operator is not None
+    admin = OperatorRef(operator_id=operator["id"], slug="demo", actor_name="admin@example.org")
+    made, stored = await asyncio.gather(
+        reports.generate_if_missing(ctx, operator["id"], month),
+        reports.generate_on_demand(ctx, operator["id"], month, by=admin),
+    )
+    versions = (
+        await MonthlyReportRecord.select(MonthlyReportRecord.version, MonthlyReportRecord.trigger)
+        .where(MonthlyReportRecord.month == month)
+        .order_by(MonthlyReportRecord.version)
+    )
+    if made:
+        assert versions == [
+            {"version": 1, "trigger": "automatic"},
+            {"version": 2, "trigger": "on_demand"},
+        ]
+    else:
+        assert versions == [{"version": 1, "trigger": "on_demand"}]
+    assert stored.version == versions[-1]["version"]
+
+
+async def test_the_worker_runs_on_its_own(demo: Context) -> None:
+    clock = SettableClock()
+    month = next_month(clock.now())
+    clock.at = month_span(month, "Europe/Berlin").end + timedelta(minutes=5)
+    worker = asyncio.create_task(
+        make_monthly_reports_forever(
+            Context(demo.settings, demo.bus, clock), interval_s=3600, first_after_s=0
+        )
+    )
+    try:
+        for _ in range(300):  # 15 s at most
+            if await MonthlyReportRecord.exists().where(MonthlyReportRecord.month == month):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the worker made no report")
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)

@@ -561,8 +561,11 @@ async function showForm({ main, nav, account, tariffId, isCurrent }) {
 // --- the list, and where tariffs apply -------------------------------------------------------------
 
 function headline(tariff) {
-  const first = tariff.definition.elements.at(-1);
-  const energy = first?.components.find((component) => component.type === "ENERGY");
+  // The energy price that applies without conditions, else the first one at all.
+  const energyOf = (element) => element.components.find((component) => component.type === "ENERGY");
+  const elements = tariff.definition.elements;
+  const always = elements.find((element) => !element.restrictions && energyOf(element));
+  const energy = energyOf(always || elements.find(energyOf) || { components: [] });
   if (!energy) return "";
   const digits = new Intl.NumberFormat("en", { style: "currency", currency: tariff.currency }).resolvedOptions().maximumFractionDigits;
   const amount = new Intl.NumberFormat(locale(), { style: "currency", currency: tariff.currency, maximumFractionDigits: Math.max(digits, 4), minimumFractionDigits: digits }).format(energy.price_micro / 1e6);
