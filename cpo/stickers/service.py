@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 
 from cpo.errors import NotFound
-from cpo.stations.rules import compact_evse_id
 from cpo.stations.tables import Evse, Site
 from cpo.stickers.rules import sticker_url
+from cpo.tariffs.service import own_evse
 
 
 class StickerEvse(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,19 +65,8 @@ async def overview(operator_id: int, base_url: str) -> StickerOverview:
 
 
 async def own_evse_id(operator_id: int, evse_id: str) -> str:
-    """The EVSE ID as registered (the caller may write it in lower case or without `*`);
-    NotFound for another operator's EVSE, as for one that does not exist."""
-    row = (
-        await Evse.select(Evse.evse_id)
-        .where(
-            (Evse.evse_id_compact == compact_evse_id(evse_id))
-            & (Evse.station.operator == operator_id)
-        )
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"no EVSE {evse_id}")
-    return str(row["evse_id"])
+    """The EVSE ID as registered (the caller may write it in lower case or without `*`)."""
+    return str((await own_evse(operator_id, evse_id))["evse_id"])
 
 
 async def site_sheet(operator_id: int, site_id: int) -> tuple[str, list[str]]:

@@ -208,7 +208,7 @@ async def assign_tariff(
         key = "operator"
         target = None
     elif assignment.scope is AssignmentScope.EVSE:
-        evse = await _own_evse(operator_id, target or "")
+        evse = await own_evse(operator_id, target or "")
         key, values["evse"], target = f"evse:{evse['id']}", evse["id"], evse["evse_id"]
     elif assignment.scope is AssignmentScope.SITE:
         site = await _own_site(operator_id, target or "")
@@ -296,7 +296,9 @@ async def list_assignments(operator_id: int) -> list[AssignmentView]:
     return sorted(views, key=lambda view: (order.index(view.scope), view.target_name))
 
 
-async def _own_evse(operator_id: int, evse_id: str) -> dict[str, Any]:
+async def own_evse(operator_id: int, evse_id: str) -> dict[str, Any]:
+    """The operator's EVSE (`id`, `evse_id` as registered) in any spelling of its ID;
+    NotFound for another operator's, as for one that does not exist."""
     from cpo.stations.rules import compact_evse_id
 
     row: dict[str, Any] | None = (
