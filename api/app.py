@@ -23,6 +23,7 @@ from api.account import (
 )
 from api.admin.audit import AuditController
 from api.admin.cdrs import CdrController
+from api.admin.network import NETWORK_CONTROLLERS
 from api.admin.payments import PaymentController
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator, provide_user
@@ -30,6 +31,7 @@ from api.driver.evses import EvseController
 from api.driver.sessions import AdHocController
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
+from api.outgoing_webhooks import HttpWebhookSender
 from api.pwa import COMPRESSION, PWA_HANDLERS
 from api.receipts import receipt_page, receipt_signed_data
 from api.webhooks import provider_webhook
@@ -39,8 +41,9 @@ from cpo.cdrs.tasks import sweep_cdrs_forever
 from cpo.clock import Clock, SystemClock
 from cpo.context import Context
 from cpo.errors import DomainError
+from cpo.notifications.tasks import deliver_notifications_forever
 from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
-from cpo.ports import Mailer, PaymentGateway
+from cpo.ports import Mailer, PaymentGateway, WebhookSender
 from cpo.redis_bus import RedisBus
 from cpo.settings import Settings
 from mail import FolderMailer, SmtpMailer
@@ -55,6 +58,7 @@ def create_app(
     clock: Clock | None = None,
     payments: PaymentGateway | None = None,
     mailer: Mailer | None = None,
+    webhooks: WebhookSender | None = None,
     manage_database: bool = True,
 ) -> Litestar:
     """Build the application. Tests pass their own bus and clock here instead of patching.
@@ -81,12 +85,16 @@ def create_app(
             if settings.smtp_url
             else FolderMailer(Path(settings.outbox_dir), sender=settings.mail_from)
         )
+    own_webhooks = None
+    if webhooks is None:
+        own_webhooks = webhooks = HttpWebhookSender()
     ctx = Context(
         settings=settings,
         bus=bus,
         clock=clock or SystemClock(),
         payments=payments,
         mailer=mailer,
+        webhooks=webhooks,
     )
     bridge = Bridge(ctx)
 
@@ -100,6 +108,7 @@ def create_app(
             asyncio.create_task(sweep_cdrs_forever(ctx), name="cdr-sweeper"),
             asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
             asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
+            asyncio.create_task(deliver_notifications_forever(ctx), name="notifications"),
         ]
         try:
             yield
@@ -112,6 +121,8 @@ def create_app(
             await bridge.stop()
             if own_gateway is not None:
                 await own_gateway.close()
+            if own_webhooks is not None:
+                await own_webhooks.close()
             if own_bus is not None:
                 await own_bus.close()
             if engine is not None:
@@ -125,6 +136,7 @@ def create_app(
             CdrController,
             PaymentController,
             AuditController,
+            *NETWORK_CONTROLLERS,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )

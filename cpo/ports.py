@@ -86,3 +86,16 @@ class MailNotSent(Exception):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class WebhookSender(Protocol):
+    """Posts a signed event to an operator's webhook URL; raises WebhookNotSent when the
+    receiver cannot be reached or does not answer 2xx."""
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None: ...
+
+
+class WebhookNotSent(Exception):
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -13,6 +13,7 @@ from cpo.accounts.tables import (
 )
 from cpo.audit.tables import AuditEntry
 from cpo.cdrs.tables import Cdr, CdrSequence
+from cpo.notifications.tables import NotificationDelivery, NotificationSettings
 from cpo.operators.tables import ApiToken, Operator
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
 from cpo.sessions.tables import ChargingSession, MeterSample
@@ -22,6 +23,7 @@ from cpo.stations.tables import (
     ConnectorStatusEvent,
     Evse,
     Fault,
+    OcppFrame,
     Site,
     StationEvent,
 )
@@ -57,4 +59,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     WebAuthnChallenge,
     AuthThrottle,
     AuditEntry,
+    OcppFrame,
+    NotificationSettings,
+    NotificationDelivery,
 )
