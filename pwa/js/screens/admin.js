@@ -9,7 +9,13 @@ import { go } from "../router.js";
 import { problemNotice } from "./offline.js";
 
 // The sections, in the order of the navigation; `module` is the file in ../admin/.
-export const SECTIONS = [{ path: "audit", module: "audit", label: () => t("Audit log") }];
+export const SECTIONS = [
+  // First: /admin opens the dashboard.
+  { path: "dashboard", module: "dashboard", label: () => t("Dashboard") },
+  { path: "stations", module: "stations", label: () => t("Stations") },
+  { path: "faults", module: "faults", label: () => t("Faults") },
+  { path: "audit", module: "audit", label: () => t("Audit log") },
+];
 
 function nav(current) {
   const link = (section) =>
