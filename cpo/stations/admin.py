@@ -369,16 +369,20 @@ async def require_station(operator_id: int, station_id: int) -> None:
 # --- registration ---------------------------------------------------------------------
 
 
+def _check_evse_id(evse_id: str) -> None:
+    if not rules.is_valid_evse_id(evse_id):
+        raise InvalidInput(
+            f"{evse_id!r} is not an EVSE ID like DE*ABC*E0001*1", code="invalid_evse_id"
+        )
+
+
 async def register(ctx: Context, caller: OperatorRef, new: NewStation) -> RegisteredStation:
     """A new station with a fresh password (returned once; only its hash is kept)."""
     require_admin(caller)
     if new.site_id is not None:
         await _site(caller.operator_id, new.site_id)
     for evse in new.evses:
-        if not rules.is_valid_evse_id(evse.evse_id):
-            raise InvalidInput(
-                f"{evse.evse_id!r} is not an EVSE ID like DE*ABC*E0001*1", code="invalid_evse_id"
-            )
+        _check_evse_id(evse.evse_id)
     connector_ids = [evse.ocpp_connector_id for evse in new.evses]
     if len(set(connector_ids)) != len(connector_ids):
         raise InvalidInput("each EVSE needs its own OCPP connector id", code="duplicate_connector")
@@ -447,7 +451,9 @@ async def decide_registration(
         )
     if after.connected and status is RegistrationStatus.ACCEPTED:
         with contextlib.suppress(ChargerUnavailable, ChargerTimeout, ChargerError):
-            await cmd.send_command(ctx, after.identity, cmd.TriggerMessage("BootNotification"))
+            await cmd.send_command(
+                ctx, after.identity, cmd.TriggerMessage("BootNotification"), timeout_s=5.0
+            )
     return after
 
 
@@ -557,11 +563,7 @@ async def change_evse(
     require_admin(caller)
     values: dict[Any, Any] = {}
     if change.evse_id is not None:
-        if not rules.is_valid_evse_id(change.evse_id):
-            raise InvalidInput(
-                f"{change.evse_id!r} is not an EVSE ID like DE*ABC*E0001*1",
-                code="invalid_evse_id",
-            )
+        _check_evse_id(change.evse_id)
         values[Evse.evse_id] = change.evse_id.upper()
         values[Evse.evse_id_compact] = rules.compact_evse_id(change.evse_id)
     if change.max_power_w is not None:
@@ -595,10 +597,7 @@ async def add_evse(
     ctx: Context, caller: OperatorRef, station_id: int, data: EvseInput
 ) -> StationView:
     require_admin(caller)
-    if not rules.is_valid_evse_id(data.evse_id):
-        raise InvalidInput(
-            f"{data.evse_id!r} is not an EVSE ID like DE*ABC*E0001*1", code="invalid_evse_id"
-        )
+    _check_evse_id(data.evse_id)
     async with database.transaction():
         await require_station(caller.operator_id, station_id)
         if await Evse.exists().where(

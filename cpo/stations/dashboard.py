@@ -42,6 +42,8 @@ class ActiveSession(msgspec.Struct, frozen=True, kw_only=True):
     station_identity: str
     evse_id: str
     connector_id: int
+    # What a remote_stop command names (OCPP 1.6: the session id, as the station was told).
+    transaction_id: str | None
     id_tag: str
     started_at: datetime | None
     energy_wh: int | None
@@ -134,6 +136,7 @@ async def active_sessions(
             station_identity=row["identity"],
             evse_id=row["evse_id"] or "",
             connector_id=row["ocpp_connector_id"],
+            transaction_id=row["ocpp_transaction_id"],
             id_tag=row["id_tag"],
             started_at=row["started_at"],
             energy_wh=(

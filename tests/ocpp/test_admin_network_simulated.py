@@ -66,7 +66,8 @@ async def test_remote_commands_and_the_message_log_with_a_simulated_charger(
         async with asyncio.timeout(WAIT_S):
             while not sessions:
                 sessions = (await script.get(f"/api/admin/stations/{station_id}/sessions")).json()
-        transaction_id = str(sessions[0]["id"])
+        transaction_id = sessions[0]["transaction_id"]
+        assert sessions[0]["id_tag"] == card.uid
         stopped = await command(
             script, station_id, {"type": "remote_stop", "transaction_id": transaction_id}
         )

@@ -5,7 +5,15 @@
 import { adminRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateTime, kw, kwh, money, t } from "../i18n.js";
-import { connectionBadge, connectorList, faultHead, faultRow, handleFaultActions, stationTitle } from "./network.js";
+import {
+  connectionBadge,
+  connectorList,
+  dataTable,
+  faultHeaders,
+  faultRow,
+  handleFaultActions,
+  stationTitle,
+} from "./network.js";
 
 function figures(board) {
   const online = board.stations.filter((station) => station.connected).length;
@@ -41,76 +49,46 @@ function figures(board) {
 
 function stationsTable(board) {
   if (!board.stations.length) return html`<p>${t("No stations yet.")}</p>`;
-  return html`<div class="table-wrap" tabindex="0">
-    <table class="admin-table" id="dashboard-stations">
-      <caption class="visually-hidden">
-        ${t("Stations")}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">${t("Station")}</th>
-          <th scope="col">${t("Connection")}</th>
-          <th scope="col">${t("EVSEs and status")}</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${board.stations.map(
-          (station) =>
-            html`<tr data-identity="${station.identity}">
-              <td><a href="/admin/stations/${station.id}">${stationTitle(station)}</a></td>
-              <td>${connectionBadge(station)}</td>
-              <td>${connectorList(station)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-  </div>`;
+  return dataTable({
+    caption: t("Stations"),
+    id: "dashboard-stations",
+    headers: [t("Station"), t("Connection"), t("EVSEs and status")],
+    rows: board.stations.map(
+      (station) =>
+        html`<tr data-identity="${station.identity}">
+          <td><a href="/admin/stations/${station.id}">${stationTitle(station)}</a></td>
+          <td>${connectionBadge(station)}</td>
+          <td>${connectorList(station)}</td>
+        </tr>`,
+    ),
+  });
 }
 
 function sessionsTable(board) {
   if (!board.active_sessions.length) return html`<p>${t("Nobody is charging right now.")}</p>`;
-  return html`<div class="table-wrap" tabindex="0">
-    <table class="admin-table">
-      <caption class="visually-hidden">
-        ${t("Charging now")}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">${t("EVSE")}</th>
-          <th scope="col">${t("Started")}</th>
-          <th scope="col">${t("Energy")}</th>
-          <th scope="col">${t("Power")}</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${board.active_sessions.map(
-          (session) =>
-            html`<tr>
-              <td><code>${session.evse_id || session.station_identity}</code></td>
-              <td>${session.started_at ? dateTime(session.started_at) : "–"}</td>
-              <td>${session.energy_wh === null ? "–" : kwh(session.energy_wh)}</td>
-              <td>${session.power_w === null ? "–" : kw(session.power_w)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-  </div>`;
+  return dataTable({
+    caption: t("Charging now"),
+    headers: [t("EVSE"), t("Started"), t("Energy"), t("Power")],
+    rows: board.active_sessions.map(
+      (session) =>
+        html`<tr>
+          <td><code>${session.evse_id || session.station_identity}</code></td>
+          <td>${session.started_at ? dateTime(session.started_at) : "–"}</td>
+          <td>${session.energy_wh === null ? "–" : kwh(session.energy_wh)}</td>
+          <td>${session.power_w === null ? "–" : kw(session.power_w)}</td>
+        </tr>`,
+    ),
+  });
 }
 
 function faultsTable(board) {
   if (!board.open_faults.length) return html`<p>${t("No open faults.")}</p>`;
-  return html`<div class="table-wrap" tabindex="0">
-    <table class="admin-table">
-      <caption class="visually-hidden">
-        ${t("Open faults")}
-      </caption>
-      ${faultHead()}
-      <tbody>
-        ${board.open_faults.map((fault) => faultRow(fault))}
-      </tbody>
-    </table>
-  </div>
-  <p><a href="/admin/faults">${t("All faults")}</a></p>`;
+  return html`${dataTable({
+      caption: t("Open faults"),
+      headers: faultHeaders(),
+      rows: board.open_faults.map((fault) => faultRow(fault)),
+    })}
+    <p><a href="/admin/faults">${t("All faults")}</a></p>`;
 }
 
 function board(data) {

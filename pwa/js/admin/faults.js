@@ -5,7 +5,7 @@
 import { adminRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { t } from "../i18n.js";
-import { faultHead, faultRow, handleFaultActions, isAdmin } from "./network.js";
+import { dataTable, faultHeaders, faultRow, handleFaultActions, isAdmin } from "./network.js";
 
 function notificationsForm(settings, admin) {
   const disabled = admin ? "" : "disabled";
@@ -63,15 +63,7 @@ export async function show({ main, nav, account, isCurrent }) {
         <button class="button secondary">${t("Filter")}</button>
       </form>
       <p role="status" id="faults-status"></p>
-      <div class="table-wrap" tabindex="0">
-        <table class="admin-table" id="faults-table">
-          <caption class="visually-hidden">
-            ${t("Faults")}
-          </caption>
-          ${faultHead()}
-          <tbody id="fault-rows"></tbody>
-        </table>
-      </div>
+      ${dataTable({ caption: t("Faults"), headers: faultHeaders(), id: "faults-table", bodyId: "fault-rows" })}
       ${notificationsForm(settings, admin)}`,
   );
   const rows = main.querySelector("#fault-rows");

@@ -106,18 +106,36 @@ export function faultRow(fault, { withStation = true } = {}) {
   </tr>`;
 }
 
-export function faultHead({ withStation = true } = {}) {
-  return html`<thead>
-    <tr>
-      ${withStation ? html`<th scope="col">${t("Station")}</th>` : ""}
-      <th scope="col">${t("Connector")}</th>
-      <th scope="col">${t("Error code")}</th>
-      <th scope="col">${t("Vendor information")}</th>
-      <th scope="col">${t("Since")}</th>
-      <th scope="col">${t("Duration")}</th>
-      <th scope="col">${t("Action")}</th>
-    </tr>
-  </thead>`;
+export function faultHeaders({ withStation = true } = {}) {
+  return [
+    ...(withStation ? [t("Station")] : []),
+    t("Connector"),
+    t("Error code"),
+    t("Vendor information"),
+    t("Since"),
+    t("Duration"),
+    t("Action"),
+  ];
+}
+
+// A table of the admin sections; its box scrolls sideways on a phone and can be reached by
+// keyboard there. `rows` is markup (may be empty: the body is filled later by `bodyId`).
+export function dataTable({ caption, headers, rows = "", id = "", bodyId = "" }) {
+  return html`<div class="table-wrap" tabindex="0">
+    <table class="admin-table" ${id ? html`id="${id}"` : ""}>
+      <caption class="visually-hidden">
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          ${headers.map((header) => html`<th scope="col">${header}</th>`)}
+        </tr>
+      </thead>
+      <tbody ${bodyId ? html`id="${bodyId}"` : ""}>
+        ${rows}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 // Acknowledge / resolve buttons inside `container`; `done()` reloads what shows them.

@@ -8,7 +8,8 @@ import { dateTime, t } from "../i18n.js";
 import {
   connectionBadge,
   connectorList,
-  faultHead,
+  dataTable,
+  faultHeaders,
   faultRow,
   handleFaultActions,
   isAdmin,
@@ -93,26 +94,13 @@ async function showList({ main, nav, account, isCurrent }) {
       <h1 tabindex="-1">${t("Stations")}</h1>
       ${admin ? registerForm(sites) : ""}
       <p role="status" id="stations-status"></p>
-      <div class="table-wrap" tabindex="0">
-        <table class="admin-table" id="stations-table">
-          <caption class="visually-hidden">
-            ${t("Stations")}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${t("Station")}</th>
-              <th scope="col">${t("Site")}</th>
-              <th scope="col">${t("Registration")}</th>
-              <th scope="col">${t("Connection")}</th>
-              <th scope="col">${t("EVSEs and status")}</th>
-              <th scope="col">${t("Open faults")}</th>
-            </tr>
-          </thead>
-          <tbody id="stations-rows">
-            ${stationRows(stations, admin)}
-          </tbody>
-        </table>
-      </div>`,
+      ${dataTable({
+        caption: t("Stations"),
+        id: "stations-table",
+        bodyId: "stations-rows",
+        headers: [t("Station"), t("Site"), t("Registration"), t("Connection"), t("EVSEs and status"), t("Open faults")],
+        rows: stationRows(stations, admin),
+      })}`,
   );
   const status = main.querySelector("#stations-status");
   const rows = main.querySelector("#stations-rows");
@@ -319,30 +307,18 @@ function outcome(result) {
   return html`<div class="answer">
     <p><strong id="command-answer">${answer}</strong> <span class="muted">${at}</span></p>
     ${configuration?.length
-      ? html`<div class="table-wrap" tabindex="0">
-          <table class="admin-table">
-            <caption class="visually-hidden">
-              ${t("Configuration")}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">${t("Key")}</th>
-                <th scope="col">${t("Value")}</th>
-                <th scope="col">${t("Read only")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${configuration.map(
-                (item) =>
-                  html`<tr>
-                    <td><code>${item.key}</code></td>
-                    <td>${item.value ?? "–"}</td>
-                    <td>${item.readonly ? t("yes") : t("no")}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-        </div>`
+      ? dataTable({
+          caption: t("Configuration"),
+          headers: [t("Key"), t("Value"), t("Read only")],
+          rows: configuration.map(
+            (item) =>
+              html`<tr>
+                <td><code>${item.key}</code></td>
+                <td>${item.value ?? "–"}</td>
+                <td>${item.readonly ? t("yes") : t("no")}</td>
+              </tr>`,
+          ),
+        })
       : ""}
   </div>`;
 }
@@ -383,36 +359,17 @@ function stationPage(nav, station, sites, admin) {
     <section aria-labelledby="station-faults">
       <h2 id="station-faults">${t("Faults")}</h2>
       <p role="status" id="faults-status"></p>
-      <div class="table-wrap" tabindex="0">
-        <table class="admin-table">
-          <caption class="visually-hidden">
-            ${t("Faults")}
-          </caption>
-          ${faultHead({ withStation: false })}
-          <tbody id="station-fault-rows"></tbody>
-        </table>
-      </div>
+      ${dataTable({ caption: t("Faults"), headers: faultHeaders({ withStation: false }), bodyId: "station-fault-rows" })}
     </section>
     <section aria-labelledby="station-log">
       <h2 id="station-log">${t("Message log")}</h2>
       <p class="muted">${t("The last OCPP messages to and from the station, newest first.")}</p>
       <p><button class="button secondary small" type="button" id="log-refresh">${t("Refresh the log")}</button></p>
-      <div class="table-wrap" tabindex="0">
-        <table class="admin-table">
-          <caption class="visually-hidden">
-            ${t("Message log")}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${t("When")}</th>
-              <th scope="col">${t("Direction")}</th>
-              <th scope="col">${t("Message")}</th>
-              <th scope="col">${t("Content")}</th>
-            </tr>
-          </thead>
-          <tbody id="log-rows"></tbody>
-        </table>
-      </div>
+      ${dataTable({
+        caption: t("Message log"),
+        headers: [t("When"), t("Direction"), t("Message"), t("Content")],
+        bodyId: "log-rows",
+      })}
     </section>`;
 }
 
@@ -467,10 +424,12 @@ async function showStation({ main, nav, account, id, isCurrent }) {
       const sessions = await adminRequest(`/api/admin/stations/${id}/sessions`);
       render(
         form.transaction,
-        sessions.map(
-          (session) =>
-            html`<option value="${session.id}">${session.evse_id || session.connector_id} · ${session.id_tag}</option>`,
-        ),
+        sessions
+          .filter((session) => session.transaction_id)
+          .map(
+            (session) =>
+              html`<option value="${session.transaction_id}">${session.evse_id || session.connector_id} · ${session.id_tag}</option>`,
+          ),
       );
     }
   };
