@@ -517,6 +517,11 @@ async def test_another_operator_reaches_nothing_of_the_network(
         token_client(site) as script,
         connect(site.platform.ocpp_url, STATION, PASSWORD) as client,
     ):
+        ours = {
+            "email_recipients": ["ops@example.org"],
+            "webhook_url": "https://hooks.example.org/a",
+        }
+        assert (await script.put("/api/admin/notifications", json=ours)).status_code == 200
         await booted(client)
         await status(client, 1, "Faulted", "GroundFailure")
         ac1 = await station_id(script)
@@ -564,6 +569,15 @@ async def test_another_operator_reaches_nothing_of_the_network(
             for method, path, body in changes:
                 response = await other.request(method, path, json=body)
                 assert response.status_code == 404, (path, response.text)
+            # Its notification settings are its own: it neither sees nor changes ours.
+            theirs = (await other.get("/api/admin/notifications")).json()
+            assert theirs["email_recipients"] == []
+            assert theirs["webhook_url"] == ""
+            changed = await other.put(
+                "/api/admin/notifications", json={"email_recipients": ["rival@example.org"]}
+            )
+            assert changed.status_code == 200
+            assert (await other.post("/api/admin/notifications/webhook-secret")).status_code == 201
             # Moving its own station onto our site does not work either.
             own = await other.post("/api/admin/stations", json={"identity": "RIV-1"})
             moved = await other.patch(
@@ -581,3 +595,6 @@ async def test_another_operator_reaches_nothing_of_the_network(
         assert (await script.get("/api/admin/faults", params={"status": "open"})).json()[0][
             "acknowledged_at"
         ] is None
+        mine = (await script.get("/api/admin/notifications")).json()
+        assert mine["email_recipients"] == ["ops@example.org"]
+        assert mine["has_webhook_secret"] is False

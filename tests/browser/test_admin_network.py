@@ -63,6 +63,20 @@ async def test_the_operator_watches_the_network_and_resets_a_station(
         await page.get_by_role("button", name="Send command").click()
         await expect(page.locator("#command-result table")).to_contain_text("HeartbeatInterval")
 
+        await page.get_by_text("Edit station and EVSEs").click()
+        await page.get_by_label("City").fill("Potsdam")
+        await page.get_by_role("button", name="Save site").click()
+        await expect(page.locator("#edit-status")).to_have_text("Saved.")
+        evse_id = page.get_by_label("EVSE ID (e.g. DE*ABC*E0001*1)").first
+        await evse_id.fill("not an EVSE ID")
+        await page.get_by_role("button", name="Save EVSE").first.click()
+        await expect(page.locator("#edit-status")).to_contain_text("is not an EVSE ID")
+        await evse_id.fill("DE*DEM*E0001*7")
+        await page.get_by_label("Maximum power (kW)").first.fill("7.4")
+        await page.get_by_role("button", name="Save EVSE").first.click()
+        await expect(page.locator("#station-facts")).to_contain_text("DE*DEM*E0001*7")
+        await phone.look("admin-station-edit")
+
         await page.locator(".admin-nav").get_by_role("link", name="Faults").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Faults")
         fault = page.locator("#fault-rows tr", has_text="GroundFailure")

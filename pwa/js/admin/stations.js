@@ -4,7 +4,7 @@
 
 import { adminRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
-import { dateTime, t } from "../i18n.js";
+import { dateTime, locale, t } from "../i18n.js";
 import {
   connectionBadge,
   connectorList,
@@ -187,6 +187,7 @@ function editForms(station, sites) {
       </select>
       <button class="button primary">${t("Save station")}</button>
     </form>
+    ${station.site ? siteForm(station.site) : ""}
     ${station.evses.map((evse) => {
       const legend = t("EVSE {number}", { number: evse.ocpp_connector_id });
       return html`<form class="form-grid evse-form" data-evse="${evse.id}">
@@ -206,6 +207,26 @@ function editForms(station, sites) {
     })}
     <p role="status" id="edit-status"></p>
   </details>`;
+}
+
+function siteForm(site) {
+  const legend = t("Site: {name}", { name: site.name });
+  return html`<form class="form-grid" id="site-form" data-site="${site.id}">
+    <fieldset>
+      <legend>${legend}</legend>
+      <label for="site-name">${t("Name")}</label>
+      <input id="site-name" name="name" required maxlength="200" value="${site.name}" />
+      <label for="site-street">${t("Street")}</label>
+      <input id="site-street" name="street" maxlength="200" autocomplete="off" value="${site.street}" />
+      <label for="site-postal-code">${t("Postal code")}</label>
+      <input id="site-postal-code" name="postal_code" maxlength="20" autocomplete="off" value="${site.postal_code}" />
+      <label for="site-city">${t("City")}</label>
+      <input id="site-city" name="city" maxlength="100" autocomplete="off" value="${site.city}" />
+      <label for="site-time-zone">${t("Time zone (e.g. Europe/Berlin)")}</label>
+      <input id="site-time-zone" name="time_zone" maxlength="64" value="${site.time_zone}" />
+      <button class="button primary">${t("Save site")}</button>
+    </fieldset>
+  </form>`;
 }
 
 const TRIGGERABLE = ["BootNotification", "Heartbeat", "MeterValues", "StatusNotification"];
@@ -323,6 +344,10 @@ function outcome(result) {
   </div>`;
 }
 
+// The log wants the seconds (and the date, for a station that has been quiet).
+const frameTime = (iso) =>
+  new Intl.DateTimeFormat(locale(), { dateStyle: "short", timeStyle: "medium" }).format(new Date(iso));
+
 const DIRECTION_WORDS = { in: () => t("from the station"), out: () => t("to the station") };
 
 function messageRows(frames) {
@@ -330,7 +355,7 @@ function messageRows(frames) {
   return frames.map(
     (frame) =>
       html`<tr>
-        <td>${dateTime(frame.at)}</td>
+        <td>${frameTime(frame.at)}</td>
         <td>${DIRECTION_WORDS[frame.direction]()}</td>
         <td>${frame.message_type} ${frame.action ? html`<code>${frame.action}</code>` : ""}</td>
         <td>
@@ -462,6 +487,30 @@ async function showStation({ main, nav, account, id, isCurrent }) {
       await adminRequest(`/api/admin/stations/${id}`, {
         method: "PATCH",
         body: { name: event.target.name.value.trim(), site_id: siteId },
+      });
+      editStatus.textContent = t("Saved.");
+      await refreshStation();
+    } catch (problem) {
+      editStatus.textContent = problem.message;
+    }
+  });
+  main.querySelector("#site-form")?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const site = station.site;
+    try {
+      await adminRequest(`/api/admin/sites/${form.dataset.site}`, {
+        method: "PUT",
+        body: {
+          name: form.name.value.trim(),
+          street: form.street.value.trim(),
+          postal_code: form.postal_code.value.trim(),
+          city: form.city.value.trim(),
+          time_zone: form.time_zone.value.trim(),
+          country: site.country,
+          latitude: site.latitude,
+          longitude: site.longitude,
+        },
       });
       editStatus.textContent = t("Saved.");
       await refreshStation();
