@@ -85,11 +85,10 @@ async def today(ctx: Context, operator_id: int) -> Today:
     energy_wh = 0
     revenue: dict[str, int] = {}
     for row in rows:
-        # A credit cancels its record (amounts negated there); its energy and its session
-        # count are taken back here.
+        # A credit cancels a record (its amounts are negated already): its session and energy
+        # are taken back here; a rebill that replaces the record counts again.
         sign = -1 if row["kind"] == "credit" else 1
-        if row["kind"] != "rebill":
-            sessions += sign
+        sessions += sign
         energy_wh += sign * abs(int(row["energy_wh"]))
         revenue[row["currency"]] = revenue.get(row["currency"], 0) + int(row["gross_minor"])
     return Today(

@@ -9,7 +9,9 @@ station pushed out of its ring before a flush are never written: the database on
 gets what the log will show.
 
 Reading (`recent`) flushes this node's rings first, so a frame the bridge just handled is
-never missing from what the same node shows; other nodes see it after the next flush.
+never missing from what the same node shows; other nodes see it after the next flush. The
+interval trades that lag (and what a crash loses) for fewer writes competing with the meter
+values on the database: at 50 busy chargers, 15 s means about 700 rows a second at most.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ DEFAULT_KEEP = 200
 MAX_KEEP = 1000
 # A station's rows are pruned once this many new ones arrived since its last pruning.
 PRUNE_SLACK = 50
-FLUSH_INTERVAL_S = 5.0
+FLUSH_INTERVAL_S = 15.0
 # Frames longer than this (signed meter data, big configurations) are cut for the log.
 FRAME_TEXT_MAX = 4000
 

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -598,3 +599,50 @@ async def test_another_operator_reaches_nothing_of_the_network(
         mine = (await script.get("/api/admin/notifications")).json()
         assert mine["email_recipients"] == ["ops@example.org"]
         assert mine["has_webhook_secret"] is False
+
+
+async def test_todays_figures_come_from_the_charge_detail_records(site: AccountsPlatform) -> None:
+    async with (
+        token_client(site) as script,
+        connect(site.platform.ocpp_url, STATION, PASSWORD) as client,
+    ):
+        await booted(client)
+        now = site.clock.now().replace(microsecond=0)
+        started = await client.call(
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "04A2B3C4D5E6F7",
+                "meterStart": 10_000,
+                "timestamp": (now - timedelta(minutes=30)).isoformat(),
+            },
+        )
+        transaction_id = started["transactionId"]
+        running = (await script.get("/api/admin/dashboard")).json()
+        assert [s["transaction_id"] for s in running["active_sessions"]] == [str(transaction_id)]
+        await client.call(
+            "StopTransaction",
+            {
+                "transactionId": transaction_id,
+                "meterStop": 15_432,
+                "timestamp": now.isoformat(),
+                "reason": "Local",
+            },
+        )
+        today = (await script.get("/api/admin/dashboard")).json()["today"]
+        assert (today["sessions"], today["energy_wh"]) == (1, 5_432)
+        assert today["time_zone"] == "Europe/Berlin"
+        [revenue] = today["revenue"]
+        assert revenue["currency"] == "EUR"
+        assert revenue["gross_minor"] > 0
+
+        # A corrected record counts once, with the corrected energy and amount.
+        cdr = (await script.get("/api/admin/cdrs")).json()["items"][0]
+        corrected = await script.post(
+            f"/api/admin/cdrs/{cdr['id']}/corrections",
+            json={"reason": "meter misread", "energy_wh": 4_000},
+        )
+        assert corrected.status_code == 201, corrected.text
+        after = (await script.get("/api/admin/dashboard")).json()["today"]
+        assert (after["sessions"], after["energy_wh"]) == (1, 4_000)
+        assert after["revenue"][0]["gross_minor"] == corrected.json()["rebill"]["gross_minor"]
