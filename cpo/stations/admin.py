@@ -396,8 +396,9 @@ async def register(ctx: Context, caller: OperatorRef, new: NewStation) -> Regist
         registration_status=RegistrationStatus.ACCEPTED,
         evses=tuple(_evse_spec(evse) for evse in new.evses),
     )
+    password_hash = await stations.password_hash_for(registration)  # outside: scrypt is slow
     async with database.transaction():
-        station_id = await stations.register_station(ctx, registration)
+        station_id = await stations.insert_station(ctx, registration, password_hash)
         view = await station(caller.operator_id, station_id)
         await audit.record(
             caller, "station.register", "station", station_id, at=ctx.clock.now(), after=view

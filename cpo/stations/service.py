@@ -57,15 +57,27 @@ def is_valid_identity(identity: str) -> bool:
 
 async def register_station(ctx: Context, registration: StationRegistration) -> int:
     """Register a station with its EVSEs; returns the station id."""
+    return await insert_station(ctx, registration, await password_hash_for(registration))
+
+
+async def password_hash_for(registration: StationRegistration) -> str | None:
+    """Check the identity and the password's strength; the password's hash (slow: scrypt, so
+    take it before opening a transaction)."""
     if not is_valid_identity(registration.identity):
         raise InvalidInput(f"invalid OCPP identity {registration.identity!r}")
-    password_hash = None
-    if registration.password is not None:
-        try:
-            passwords.check_strength(registration.password)
-        except passwords.WeakPassword as error:
-            raise InvalidInput(str(error), code="weak_password") from error
-        password_hash = await asyncio.to_thread(passwords.hash_password, registration.password)
+    if registration.password is None:
+        return None
+    try:
+        passwords.check_strength(registration.password)
+    except passwords.WeakPassword as error:
+        raise InvalidInput(str(error), code="weak_password") from error
+    return await asyncio.to_thread(passwords.hash_password, registration.password)
+
+
+async def insert_station(
+    ctx: Context, registration: StationRegistration, password_hash: str | None
+) -> int:
+    """The station's rows, with the hash from `password_hash_for` (joins a transaction)."""
     async with database.transaction():
         existing = await ChargeStation.exists().where(
             ChargeStation.identity == registration.identity
