@@ -10,6 +10,9 @@ at their next visit at the cost of a 304.
 
 The texts are the gettext entries that Babel extracted from `pwa/` (their locations name
 a `pwa/` file), translated through `cpo.i18n`; the rest of the catalog is the server's.
+They come in two parts: the drivers' (every text some driver screen uses) and admin mode's
+(texts only admin screens use), so that drivers never download the operators' texts. The
+service worker keeps the drivers' app only; admin mode needs a connection anyway.
 """
 
 from __future__ import annotations
@@ -99,7 +102,8 @@ class Bundle:
 
     version: str
     assets: dict[str, Asset]
-    texts: dict[str, bytes]
+    texts: dict[str, bytes]  # the drivers' texts by language
+    admin_texts: dict[str, bytes]
     shell: Template
     service_worker: str
 
@@ -112,8 +116,19 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-def pwa_texts(language: str) -> dict[str, str]:
-    """The app's own texts in one language: message id → text, where the two differ."""
+# Files only admin mode loads: kept out of the drivers' texts and the offline shell.
+ADMIN_FILES: Final = ("js/admin/", "js/screens/admin.js")
+# The installed app's icons: the launcher keeps its own copy, the offline shell needs none.
+_INSTALL_ICONS: Final = ("icons/icon-192.png", "icons/icon-512.png", "icons/icon-maskable-512.png")
+
+
+def _admin_only(path: str) -> bool:
+    return path.startswith(ADMIN_FILES)
+
+
+def pwa_texts(language: str, *, admin: bool = False) -> dict[str, str]:
+    """The app's own texts in one language: message id → text, where the two differ.
+    The drivers' part has every text a driver screen uses; the admin part the rest."""
     with catalog_path(language).open("rb") as file:
         catalog = read_po(file)
     gettext = translator(language).gettext
@@ -121,11 +136,21 @@ def pwa_texts(language: str) -> dict[str, str]:
     for message in catalog:
         if not isinstance(message.id, str) or not message.id:
             continue
-        if any(location.startswith("pwa/") for location, _line in message.locations):
+        files = [
+            path.removeprefix("pwa/") for path, _ in message.locations if path.startswith("pwa/")
+        ]
+        if not files:
+            continue
+        for_drivers = not all(_admin_only(path) for path in files)
+        if for_drivers is not admin:
             text = gettext(message.id)
             if text != message.id:
                 texts[message.id] = text
     return texts
+
+
+def _encoded(texts: dict[str, str]) -> bytes:
+    return json.dumps(texts, ensure_ascii=False, sort_keys=True).encode()
 
 
 @functools.cache
@@ -138,19 +163,21 @@ def bundle() -> Bundle:
             continue  # the service worker is served from the root, for its scope
         body = path.read_bytes()
         assets[path.relative_to(PWA_DIR).as_posix()] = Asset(body, media_type, _etag(body))
-    texts = {
-        language: json.dumps(pwa_texts(language), ensure_ascii=False, sort_keys=True).encode()
-        for language in SUPPORTED_LANGUAGES
+    texts = {language: _encoded(pwa_texts(language)) for language in SUPPORTED_LANGUAGES}
+    admin_texts = {
+        language: _encoded(pwa_texts(language, admin=True)) for language in SUPPORTED_LANGUAGES
     }
     shell = (PWA_DIR / "index.html").read_text(encoding="utf-8")
     service_worker = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
     digest = hashlib.sha256()
     for name, asset in assets.items():
         digest.update(name.encode() + b"\0" + asset.body)
-    for language, body in texts.items():
-        digest.update(language.encode() + b"\0" + body)
+    for language in SUPPORTED_LANGUAGES:
+        digest.update(language.encode() + b"\0" + texts[language] + admin_texts[language])
     digest.update(shell.encode() + service_worker.encode())
-    return Bundle(digest.hexdigest()[:12], assets, texts, Template(shell), service_worker)
+    return Bundle(
+        digest.hexdigest()[:12], assets, texts, admin_texts, Template(shell), service_worker
+    )
 
 
 def _cached(
@@ -238,7 +265,8 @@ async def app_file(
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The service worker, told its version and what to keep for starting offline."""
     app = bundle()
-    shell = ["/", *(f"{app.base}/{name}" for name in app.assets)]
+    kept = [name for name in app.assets if not _admin_only(name) and name not in _INSTALL_ICONS]
+    shell = ["/", *(f"{app.base}/{name}" for name in kept)]
     prelude = f"const VERSION = {json.dumps(app.version)};\nconst SHELL = {json.dumps(shell)};\n"
     return _cached(
         request,
@@ -262,6 +290,18 @@ async def texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Respons
     if lang not in SUPPORTED_LANGUAGES:
         raise NotFound(f"no texts in {lang!r}", code="language_not_supported")
     return _cached(request, bundle().texts[lang], "application/json", REVALIDATE)
+
+
+@get(
+    "/api/i18n/{lang:str}/admin",
+    summary="Admin mode's texts in one language",
+    description="Like the drivers' texts, for the texts only admin mode uses.",
+    tags=["admin"],
+)
+async def admin_texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Response[bytes]:
+    if lang not in SUPPORTED_LANGUAGES:
+        raise NotFound(f"no texts in {lang!r}", code="language_not_supported")
+    return _cached(request, bundle().admin_texts[lang], "application/json", REVALIDATE)
 
 
 @dataclass(frozen=True)
@@ -338,4 +378,4 @@ async def manifest(
     )
 
 
-PWA_HANDLERS: Final = [app_shell, app_file, service_worker, texts, manifest]
+PWA_HANDLERS: Final = [app_shell, app_file, service_worker, texts, admin_texts, manifest]

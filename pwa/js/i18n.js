@@ -26,15 +26,15 @@ export function preferredLanguage() {
   return "en";
 }
 
-async function loadTexts(language) {
-  const key = `cpo.texts.${language}`;
+async function loadTexts(language, part = "") {
+  const key = `cpo.texts.${language}${part}`;
   try {
     const kept = JSON.parse(localStorage.getItem(key));
     if (kept && kept.version === VERSION) return kept.texts;
   } catch {
     // Nothing usable kept: ask the server.
   }
-  const response = await fetch(`/api/i18n/${language}`);
+  const response = await fetch(`/api/i18n/${language}${part}`);
   if (!response.ok) throw new Error(`texts: HTTP ${response.status}`);
   const fresh = await response.json();
   try {
@@ -60,6 +60,14 @@ export async function useLanguage(language, { remember = false } = {}) {
   if (lang !== language) return; // the driver switched again meanwhile
   texts = loaded;
   document.documentElement.lang = language;
+}
+
+// Admin mode's texts (drivers never load them), added to the current language's.
+export async function useAdminTexts() {
+  const language = lang;
+  if (language === "en") return;
+  const loaded = await loadTexts(language, "/admin");
+  if (lang === language) texts = { ...texts, ...loaded };
 }
 
 export const locale = () => LOCALES[lang];

@@ -4,7 +4,7 @@
 
 import { isOperatorUser, me } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
-import { t } from "../i18n.js";
+import { t, useAdminTexts } from "../i18n.js";
 import { go } from "../router.js";
 import { problemNotice } from "./offline.js";
 
@@ -35,7 +35,7 @@ export async function show({ main, params: [sectionPath, rest], isCurrent }) {
   let account;
   let module;
   try {
-    [account, module] = await Promise.all([me(), import(`../admin/${section.module}.js`)]);
+    [account, module] = await Promise.all([me(), import(`../admin/${section.module}.js`), useAdminTexts()]);
   } catch (problem) {
     if (!isCurrent()) return undefined;
     if (problem.status === 401) go(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true });
