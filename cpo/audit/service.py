@@ -128,7 +128,7 @@ def _view(row: dict[str, Any]) -> AuditView:
 def _where(operator_id: int, criteria: AuditFilter) -> Any:
     if criteria.date_from and criteria.date_to and criteria.date_from >= criteria.date_to:
         raise InvalidPeriod("date_from must be before date_to")
-    condition = AuditEntry.operator == operator_id
+    condition: Any = AuditEntry.operator == operator_id
     if criteria.action:
         # "token" finds every token action, "token.block" only blocks.
         if "." in criteria.action:
