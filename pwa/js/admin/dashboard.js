@@ -83,11 +83,12 @@ function sessionsTable(board) {
 
 function faultsTable(board) {
   if (!board.open_faults.length) return html`<p>${t("No open faults.")}</p>`;
-  return html`${dataTable({
-      caption: t("Open faults"),
-      headers: faultHeaders(),
-      rows: board.open_faults.map((fault) => faultRow(fault)),
-    })}
+  const table = dataTable({
+    caption: t("Open faults"),
+    headers: faultHeaders(),
+    rows: board.open_faults.map((fault) => faultRow(fault)),
+  });
+  return html`${table}
     <p><a href="/admin/faults">${t("All faults")}</a></p>`;
 }
 

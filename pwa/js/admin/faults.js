@@ -49,6 +49,7 @@ export async function show({ main, nav, account, isCurrent }) {
   let filter = new URLSearchParams(location.search).get("status") || "open";
   const settings = await adminRequest("/api/admin/notifications");
   if (!isCurrent()) return undefined;
+  const table = dataTable({ caption: t("Faults"), headers: faultHeaders(), id: "faults-table", bodyId: "fault-rows" });
   renderScreen(
     main,
     html`${nav}
@@ -63,7 +64,7 @@ export async function show({ main, nav, account, isCurrent }) {
         <button class="button secondary">${t("Filter")}</button>
       </form>
       <p role="status" id="faults-status"></p>
-      ${dataTable({ caption: t("Faults"), headers: faultHeaders(), id: "faults-table", bodyId: "fault-rows" })}
+      ${table}
       ${notificationsForm(settings, admin)}`,
   );
   const rows = main.querySelector("#fault-rows");

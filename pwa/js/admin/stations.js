@@ -88,19 +88,20 @@ async function showList({ main, nav, account, isCurrent }) {
   const admin = isAdmin(account);
   const [stations, sites] = await Promise.all([adminRequest("/api/admin/stations"), adminRequest("/api/admin/sites")]);
   if (!isCurrent()) return undefined;
+  const table = dataTable({
+    caption: t("Stations"),
+    id: "stations-table",
+    bodyId: "stations-rows",
+    headers: [t("Station"), t("Site"), t("Registration"), t("Connection"), t("EVSEs and status"), t("Open faults")],
+    rows: stationRows(stations, admin),
+  });
   renderScreen(
     main,
     html`${nav}
       <h1 tabindex="-1">${t("Stations")}</h1>
       ${admin ? registerForm(sites) : ""}
       <p role="status" id="stations-status"></p>
-      ${dataTable({
-        caption: t("Stations"),
-        id: "stations-table",
-        bodyId: "stations-rows",
-        headers: [t("Station"), t("Site"), t("Registration"), t("Connection"), t("EVSEs and status"), t("Open faults")],
-        rows: stationRows(stations, admin),
-      })}`,
+      ${table}`,
   );
   const status = main.querySelector("#stations-status");
   const rows = main.querySelector("#stations-rows");
@@ -175,22 +176,9 @@ function dataList(station) {
   </dl>`;
 }
 
-function editForms(station, sites) {
-  return html`<details class="card">
-    <summary><h2 class="inline">${t("Edit station and EVSEs")}</h2></summary>
-    <form id="station-form" class="form-grid">
-      <label for="station-name">${t("Name")}</label>
-      <input id="station-name" name="name" maxlength="200" value="${station.name}" />
-      <label for="station-site">${t("Site")}</label>
-      <select id="station-site" name="site">
-        ${siteOptions(sites, station.site?.id ?? null)}
-      </select>
-      <button class="button primary">${t("Save station")}</button>
-    </form>
-    ${station.site ? siteForm(station.site) : ""}
-    ${station.evses.map((evse) => {
-      const legend = t("EVSE {number}", { number: evse.ocpp_connector_id });
-      return html`<form class="form-grid evse-form" data-evse="${evse.id}">
+function evseForm(evse) {
+  const legend = t("EVSE {number}", { number: evse.ocpp_connector_id });
+  return html`<form class="form-grid evse-form" data-evse="${evse.id}">
         <fieldset>
           <legend>${legend}</legend>
           <label for="evse-id-${evse.id}">${t("EVSE ID (e.g. DE*ABC*E0001*1)")}</label>
@@ -204,7 +192,22 @@ function editForms(station, sites) {
           <button class="button primary">${t("Save EVSE")}</button>
         </fieldset>
       </form>`;
-    })}
+}
+
+function editForms(station, sites) {
+  return html`<details class="card">
+    <summary><h2 class="inline">${t("Edit station and EVSEs")}</h2></summary>
+    <form id="station-form" class="form-grid">
+      <label for="station-name">${t("Name")}</label>
+      <input id="station-name" name="name" maxlength="200" value="${station.name}" />
+      <label for="station-site">${t("Site")}</label>
+      <select id="station-site" name="site">
+        ${siteOptions(sites, station.site?.id ?? null)}
+      </select>
+      <button class="button primary">${t("Save station")}</button>
+    </form>
+    ${station.site ? siteForm(station.site) : ""}
+    ${station.evses.map((evse) => evseForm(evse))}
     <p role="status" id="edit-status"></p>
   </details>`;
 }
@@ -314,6 +317,20 @@ const ERROR_WORDS = {
   charger_error: () => t("The station answered with an error."),
 };
 
+function configurationTable(configuration) {
+  const caption = t("Configuration");
+  const headers = [t("Key"), t("Value"), t("Read only")];
+  const rows = configuration.map(
+    (item) =>
+      html`<tr>
+        <td><code>${item.key}</code></td>
+        <td>${item.value ?? "–"}</td>
+        <td>${item.readonly ? t("yes") : t("no")}</td>
+      </tr>`,
+  );
+  return dataTable({ caption, headers, rows });
+}
+
 function outcome(result) {
   const at = dateTime(result.answered_at);
   if (result.error_code) {
@@ -327,20 +344,7 @@ function outcome(result) {
   const configuration = result.result.configuration;
   return html`<div class="answer">
     <p><strong id="command-answer">${answer}</strong> <span class="muted">${at}</span></p>
-    ${configuration?.length
-      ? dataTable({
-          caption: t("Configuration"),
-          headers: [t("Key"), t("Value"), t("Read only")],
-          rows: configuration.map(
-            (item) =>
-              html`<tr>
-                <td><code>${item.key}</code></td>
-                <td>${item.value ?? "–"}</td>
-                <td>${item.readonly ? t("yes") : t("no")}</td>
-              </tr>`,
-          ),
-        })
-      : ""}
+    ${configuration?.length ? configurationTable(configuration) : ""}
   </div>`;
 }
 
@@ -369,6 +373,16 @@ function messageRows(frames) {
 }
 
 function stationPage(nav, station, sites, admin) {
+  const faultsTable = dataTable({
+    caption: t("Faults"),
+    headers: faultHeaders({ withStation: false }),
+    bodyId: "station-fault-rows",
+  });
+  const logTable = dataTable({
+    caption: t("Message log"),
+    headers: [t("When"), t("Direction"), t("Message"), t("Content")],
+    bodyId: "log-rows",
+  });
   return html`${nav}
     <p><a href="/admin/stations">${t("All stations")}</a></p>
     <h1 tabindex="-1">${stationTitle(station)}</h1>
@@ -384,17 +398,13 @@ function stationPage(nav, station, sites, admin) {
     <section aria-labelledby="station-faults">
       <h2 id="station-faults">${t("Faults")}</h2>
       <p role="status" id="faults-status"></p>
-      ${dataTable({ caption: t("Faults"), headers: faultHeaders({ withStation: false }), bodyId: "station-fault-rows" })}
+      ${faultsTable}
     </section>
     <section aria-labelledby="station-log">
       <h2 id="station-log">${t("Message log")}</h2>
       <p class="muted">${t("The last OCPP messages to and from the station, newest first.")}</p>
       <p><button class="button secondary small" type="button" id="log-refresh">${t("Refresh the log")}</button></p>
-      ${dataTable({
-        caption: t("Message log"),
-        headers: [t("When"), t("Direction"), t("Message"), t("Content")],
-        bodyId: "log-rows",
-      })}
+      ${logTable}
     </section>`;
 }
 
