@@ -57,6 +57,7 @@ _SCREENS: Final = {
     "login": "login",
     "account": "account",
     "admin": "admin",
+    "t": "ticket",
 }
 _COLOR: Final = re.compile(r"#[0-9a-fA-F]{6}")
 _DEFAULT_COLOR: Final = "#0b5fff"
@@ -201,6 +202,8 @@ def render_shell(path: str) -> bytes:
     app = bundle()
     first, _, rest = unquote(path).strip("/").partition("/")
     screen = _SCREENS.get(first, "offline")
+    if first == "c" and rest.endswith("/problem"):
+        screen, rest = "problem", rest.removesuffix("/problem")
     manifest = "/manifest.webmanifest"
     if first == "c" and rest:
         manifest += "?evse=" + quote(rest, safe="*")
@@ -220,18 +223,20 @@ _APP_ROUTES: Final = [
     "/admin",
     "/admin/{section:path}",
     "/c/{evse_id:str}",
+    "/c/{evse_id:str}/problem",
     "/s/{token:str}",
+    "/t/{token:str}",
 ]
 # Paths that carry a secret (a session's key, a login link's token): no cache keeps them.
-_SECRET_PATHS: Final = ("/s/", "/login/")
+_SECRET_PATHS: Final = ("/s/", "/login/", "/t/")
 
 
 @get(_APP_ROUTES, include_in_schema=False, cache_control=None)
 async def app_shell(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The same small HTML page for every screen; the router in the page picks the screen."""
     path = request.url.path
-    # A session's address is its key, a login link's its token: no cache keeps them
-    # (offline, the service worker answers with the shell of "/", which names neither).
+    # A session's address is its key, a login link's or a report's its token: no cache
+    # keeps them (offline, the service worker answers with the shell of "/", naming none).
     cache_control = "private, no-store" if path.startswith(_SECRET_PATHS) else REVALIDATE
     return _cached(
         request,

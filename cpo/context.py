@@ -14,10 +14,13 @@ from cpo.ports import (
     OutgoingMail,
     PaymentGateway,
     PaymentProvider,
+    RoamingAuthorizer,
+    RoamingTokenAnswer,
     WebhookNotSent,
     WebhookSender,
 )
 from cpo.settings import Settings
+from cpo.stations.schemas import StationRef
 
 
 class NoPaymentProviders:
@@ -41,6 +44,15 @@ class NoWebhooks:
         raise WebhookNotSent("no webhook sender is configured", retryable=False)
 
 
+class NoRoaming:
+    """The roaming of a platform without partners: nobody else's tokens are known."""
+
+    async def authorize(
+        self, station: StationRef, uid: str, *, ask_partner: bool = True
+    ) -> RoamingTokenAnswer | None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     settings: Settings
@@ -49,3 +61,4 @@ class Context:
     payments: PaymentGateway = field(default_factory=NoPaymentProviders)
     mailer: Mailer = field(default_factory=NoMailer)
     webhooks: WebhookSender = field(default_factory=NoWebhooks)
+    roaming: RoamingAuthorizer = field(default_factory=NoRoaming)

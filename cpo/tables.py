@@ -12,9 +12,18 @@ from cpo.accounts.tables import (
     WebAuthnChallenge,
 )
 from cpo.audit.tables import AuditEntry
+from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.notifications.tables import NotificationDelivery, NotificationSettings
 from cpo.operators.tables import ApiToken, Operator
+from cpo.partners.tables import (
+    PartnerParty,
+    PartnerToken,
+    RoamingAuthorization,
+    RoamingCommand,
+    RoamingPartner,
+    RoamingPush,
+)
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
@@ -27,6 +36,7 @@ from cpo.stations.tables import (
     Site,
     StationEvent,
 )
+from cpo.support.tables import SupportTicket, TicketMessage, TicketPhoto
 from cpo.tariffs.tables import Tariff, TariffAssignment
 from cpo.tokens.tables import IdToken
 
@@ -58,8 +68,21 @@ ALL_TABLES: tuple[type[Table], ...] = (
     LoginLink,
     WebAuthnChallenge,
     AuthThrottle,
+    RoamingPartner,
+    PartnerParty,
+    PartnerToken,
+    RoamingAuthorization,
+    RoamingPush,
+    RoamingCommand,
     AuditEntry,
     OcppFrame,
     NotificationSettings,
     NotificationDelivery,
+    SupportTicket,
+    TicketPhoto,
+    TicketMessage,
+    InvoiceSequence,
+    BillingRun,
+    Invoice,
+    InvoiceLine,
 )
