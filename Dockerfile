@@ -14,6 +14,7 @@ COPY api ./api
 COPY ocpp_bridge ./ocpp_bridge
 COPY payments ./payments
 COPY mail ./mail
+COPY roaming ./roaming
 COPY i18n ./i18n
 RUN pip install . && useradd --system --uid 10001 cpo
 USER cpo

@@ -24,6 +24,7 @@ from api.auth import (
 from cpo.accounts import charging, passkeys
 from cpo.accounts import service as accounts
 from cpo.accounts.service import MeView, NewLogin, UserRef
+from cpo.billing import customers as my_billing
 from cpo.context import Context
 from cpo.errors import NotAuthenticated
 from cpo.i18n import negotiate
@@ -239,6 +240,40 @@ class MeController(Controller):
             _language(user, lang, accept_language),
             limit=limit,
             before=before,
+        )
+
+    @get(
+        "/invoices",
+        summary="The customer's invoices, newest first",
+        description="For a person's own account and a company's fleet manager (else 403).",
+        cache_control=None,
+    )
+    async def invoices(
+        self,
+        user: CurrentUser,
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> list[my_billing.MyInvoice]:
+        return await my_billing.my_invoices(user, _language(user, lang, accept_language))
+
+    @get("/invoices/{invoice_id:int}/pdf", summary="One of the customer's invoices as PDF")
+    async def invoice_pdf(
+        self,
+        user: CurrentUser,
+        invoice_id: FromPath[int],
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> Response[bytes]:
+        invoice, document = await my_billing.my_invoice_pdf(
+            user, invoice_id, _language(user, lang, accept_language)
+        )
+        return Response(
+            document,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="{invoice.number}.pdf"',
+                "Cache-Control": "private, no-store",
+            },
         )
 
     @post(

@@ -22,34 +22,49 @@ from api.account import (
     OperatorCustomersController,
 )
 from api.admin.audit import AuditController
+from api.admin.billing import BillingController
 from api.admin.cdrs import CdrController
 from api.admin.exports import SessionExportController
+from api.admin.network import NETWORK_CONTROLLERS
+from api.admin.operators import OperatorProfileController, PlatformOperatorController
 from api.admin.payments import PaymentController
 from api.admin.reports import ReportController
+from api.admin.roaming import RoamingController
 from api.admin.stickers import StickerController
+from api.admin.support import SupportController
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator, provide_user
 from api.driver.evses import EvseController
 from api.driver.sessions import AdHocController
+from api.driver.support import DriverTicketController, ProblemController
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
+from api.ocpi.router import ocpi_router
+from api.outgoing_webhooks import HttpWebhookSender
 from api.pwa import COMPRESSION, PWA_HANDLERS
 from api.receipts import receipt_page, receipt_signed_data
 from api.webhooks import provider_webhook
 from cpo import database
+from cpo.billing.tasks import bill_months_forever
 from cpo.bus import InProcessBus, MessageBus
 from cpo.cdrs.tasks import sweep_cdrs_forever
 from cpo.clock import Clock, SystemClock
 from cpo.context import Context
 from cpo.errors import DomainError
+from cpo.notifications.tasks import deliver_notifications_forever
 from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
-from cpo.ports import Mailer, PaymentGateway
+from cpo.ports import Mailer, PaymentGateway, WebhookSender
 from cpo.redis_bus import RedisBus
 from cpo.reports.tasks import make_monthly_reports_forever
 from cpo.settings import Settings
+from cpo.support.tasks import mail_replies_forever
 from mail import FolderMailer, SmtpMailer
 from ocpp_bridge.bridge import Bridge, ocpp_endpoint, quiet_refused_upgrades
 from payments.gateway import ProviderGateway
+from roaming.authorization import PartnerAuthorizer
+from roaming.client import PartnerClient
+from roaming.commands import CommandRunner
+from roaming.tasks import RoamingWorker
 
 
 def create_app(
@@ -59,6 +74,8 @@ def create_app(
     clock: Clock | None = None,
     payments: PaymentGateway | None = None,
     mailer: Mailer | None = None,
+    webhooks: WebhookSender | None = None,
+    roaming_client: PartnerClient | None = None,
     manage_database: bool = True,
 ) -> Litestar:
     """Build the application. Tests pass their own bus and clock here instead of patching.
@@ -85,14 +102,26 @@ def create_app(
             if settings.smtp_url
             else FolderMailer(Path(settings.outbox_dir), sender=settings.mail_from)
         )
+    own_webhooks = None
+    if webhooks is None:
+        own_webhooks = webhooks = HttpWebhookSender()
+    own_roaming_client = None
+    if roaming_client is None:
+        own_roaming_client = roaming_client = PartnerClient(
+            timeout_s=settings.ocpi_request_timeout_s
+        )
+    clock = clock or SystemClock()
     ctx = Context(
         settings=settings,
         bus=bus,
-        clock=clock or SystemClock(),
+        clock=clock,
         payments=payments,
         mailer=mailer,
+        webhooks=webhooks,
+        roaming=PartnerAuthorizer(settings, clock, roaming_client),
     )
     bridge = Bridge(ctx)
+    roaming_commands = CommandRunner(ctx)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -105,6 +134,13 @@ def create_app(
             asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
             asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
             asyncio.create_task(make_monthly_reports_forever(ctx), name="monthly-reports"),
+            asyncio.create_task(deliver_notifications_forever(ctx), name="notifications"),
+            *(
+                asyncio.create_task(work, name=f"roaming-{number}")
+                for number, work in enumerate(RoamingWorker(ctx, roaming_client).tasks())
+            ),
+            asyncio.create_task(mail_replies_forever(ctx), name="support-mail"),
+            asyncio.create_task(bill_months_forever(ctx), name="monthly-billing"),
         ]
         try:
             yield
@@ -114,9 +150,14 @@ def create_app(
             for worker in workers:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            await roaming_commands.close()
             await bridge.stop()
             if own_gateway is not None:
                 await own_gateway.close()
+            if own_webhooks is not None:
+                await own_webhooks.close()
+            if own_roaming_client is not None:
+                await own_roaming_client.close()
             if own_bus is not None:
                 await own_bus.close()
             if engine is not None:
@@ -129,10 +170,16 @@ def create_app(
             AssignmentController,
             CdrController,
             PaymentController,
+            RoamingController,
             AuditController,
             StickerController,
             ReportController,
             SessionExportController,
+            *NETWORK_CONTROLLERS,
+            SupportController,
+            OperatorProfileController,
+            PlatformOperatorController,
+            BillingController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )
@@ -151,10 +198,20 @@ def create_app(
             MeController,
             ContractChargingController,
             OperatorCustomersController,
+            ocpi_router(),
+            ProblemController,
+            DriverTicketController,
         ],
         # The drivers' web app and the JSON API travel gzipped (api/pwa.py says what not).
         compression_config=COMPRESSION,
-        state=State({"ctx": ctx, "bridge": bridge}),
+        state=State(
+            {
+                "ctx": ctx,
+                "bridge": bridge,
+                "roaming_client": roaming_client,
+                "roaming_commands": roaming_commands,
+            }
+        ),
         # Routes of logged-in users declare `user: CurrentUser` (api/auth.py).
         dependencies={"user": Provide(provide_user)},
         lifespan=[lifespan],

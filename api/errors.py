@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from api.ocpi.common import ocpi_http_handler
 from cpo.errors import DomainError, NotAuthenticated
 
 
@@ -42,6 +43,9 @@ def validation_error_handler(
 
 
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    if request.url.path.startswith("/ocpi/"):
+        # No OCPI route matched (unknown path, method not allowed): still an OCPI answer.
+        return ocpi_http_handler(request, error)
     return Response(
         {
             "type": "about:blank",

@@ -10,8 +10,9 @@ at their next visit at the cost of a 304.
 
 The texts are the gettext entries that Babel extracted from `pwa/` (their locations name
 a `pwa/` file), translated through `cpo.i18n`; the rest of the catalog is the server's.
-Admin mode's modules (`pwa/js/admin/`) and their texts (`/api/i18n/{lang}/admin`) stay out of
-a driver's first load and out of the service worker: staff load them online when they open it.
+They come in two parts: the drivers' (every text some driver screen uses) and admin mode's
+(texts only admin screens use), so that drivers never download the operators' texts. The
+service worker keeps the drivers' app only; admin mode needs a connection anyway.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ _SCREENS: Final = {
     "login": "login",
     "account": "account",
     "admin": "admin",
+    "t": "ticket",
 }
 _COLOR: Final = re.compile(r"#[0-9a-fA-F]{6}")
 _DEFAULT_COLOR: Final = "#0b5fff"
@@ -101,8 +103,7 @@ class Bundle:
 
     version: str
     assets: dict[str, Asset]
-    texts: dict[str, bytes]
-    # Admin mode's texts (pwa/js/admin/), loaded only when staff open it.
+    texts: dict[str, bytes]  # the drivers' texts by language
     admin_texts: dict[str, bytes]
     shell: Template
     service_worker: str
@@ -116,18 +117,19 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-# Admin mode's modules: loaded only by operator staff, online (never kept for offline use),
-# with their texts apart from the drivers' (so that a driver's first load stays small).
-ADMIN_MODULES: Final = "js/admin/"
+# Files only admin mode loads: kept out of the drivers' texts and the offline shell.
+ADMIN_FILES: Final = ("js/admin/", "js/screens/admin.js")
+# The installed app's icons: the launcher keeps its own copy, the offline shell needs none.
+_INSTALL_ICONS: Final = ("icons/icon-192.png", "icons/icon-512.png", "icons/icon-maskable-512.png")
 
 
-def _is_admin(location: str) -> bool:
-    return location.startswith("pwa/" + ADMIN_MODULES)
+def _admin_only(path: str) -> bool:
+    return path.startswith(ADMIN_FILES)
 
 
 def pwa_texts(language: str, *, admin: bool = False) -> dict[str, str]:
-    """The app's own texts in one language: message id → text, where the two differ; the
-    drivers' app's, or with `admin` those of admin mode's modules."""
+    """The app's own texts in one language: message id → text, where the two differ.
+    The drivers' part has every text a driver screen uses; the admin part the rest."""
     with catalog_path(language).open("rb") as file:
         catalog = read_po(file)
     gettext = translator(language).gettext
@@ -135,16 +137,20 @@ def pwa_texts(language: str, *, admin: bool = False) -> dict[str, str]:
     for message in catalog:
         if not isinstance(message.id, str) or not message.id:
             continue
-        places = [location for location, _line in message.locations if location.startswith("pwa/")]
-        if any(_is_admin(place) == admin for place in places):
+        files = [
+            path.removeprefix("pwa/") for path, _ in message.locations if path.startswith("pwa/")
+        ]
+        if not files:
+            continue
+        for_drivers = not all(_admin_only(path) for path in files)
+        if for_drivers is not admin:
             text = gettext(message.id)
             if text != message.id:
                 texts[message.id] = text
     return texts
 
 
-def _texts_json(language: str, *, admin: bool) -> bytes:
-    texts = pwa_texts(language, admin=admin)
+def _encoded(texts: dict[str, str]) -> bytes:
     return json.dumps(texts, ensure_ascii=False, sort_keys=True).encode()
 
 
@@ -158,8 +164,10 @@ def bundle() -> Bundle:
             continue  # the service worker is served from the root, for its scope
         body = path.read_bytes()
         assets[path.relative_to(PWA_DIR).as_posix()] = Asset(body, media_type, _etag(body))
-    texts = {language: _texts_json(language, admin=False) for language in SUPPORTED_LANGUAGES}
-    admin_texts = {language: _texts_json(language, admin=True) for language in SUPPORTED_LANGUAGES}
+    texts = {language: _encoded(pwa_texts(language)) for language in SUPPORTED_LANGUAGES}
+    admin_texts = {
+        language: _encoded(pwa_texts(language, admin=True)) for language in SUPPORTED_LANGUAGES
+    }
     shell = (PWA_DIR / "index.html").read_text(encoding="utf-8")
     service_worker = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
     digest = hashlib.sha256()
@@ -194,6 +202,8 @@ def render_shell(path: str) -> bytes:
     app = bundle()
     first, _, rest = unquote(path).strip("/").partition("/")
     screen = _SCREENS.get(first, "offline")
+    if first == "c" and rest.endswith("/problem"):
+        screen, rest = "problem", rest.removesuffix("/problem")
     manifest = "/manifest.webmanifest"
     if first == "c" and rest:
         manifest += "?evse=" + quote(rest, safe="*")
@@ -213,18 +223,20 @@ _APP_ROUTES: Final = [
     "/admin",
     "/admin/{section:path}",
     "/c/{evse_id:str}",
+    "/c/{evse_id:str}/problem",
     "/s/{token:str}",
+    "/t/{token:str}",
 ]
 # Paths that carry a secret (a session's key, a login link's token): no cache keeps them.
-_SECRET_PATHS: Final = ("/s/", "/login/")
+_SECRET_PATHS: Final = ("/s/", "/login/", "/t/")
 
 
 @get(_APP_ROUTES, include_in_schema=False, cache_control=None)
 async def app_shell(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The same small HTML page for every screen; the router in the page picks the screen."""
     path = request.url.path
-    # A session's address is its key, a login link's its token: no cache keeps them
-    # (offline, the service worker answers with the shell of "/", which names neither).
+    # A session's address is its key, a login link's or a report's its token: no cache
+    # keeps them (offline, the service worker answers with the shell of "/", naming none).
     cache_control = "private, no-store" if path.startswith(_SECRET_PATHS) else REVALIDATE
     return _cached(
         request,
@@ -258,10 +270,8 @@ async def app_file(
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The service worker, told its version and what to keep for starting offline."""
     app = bundle()
-    shell = [
-        "/",
-        *(f"{app.base}/{name}" for name in app.assets if not name.startswith(ADMIN_MODULES)),
-    ]
+    kept = [name for name in app.assets if not _admin_only(name) and name not in _INSTALL_ICONS]
+    shell = ["/", *(f"{app.base}/{name}" for name in kept)]
     prelude = f"const VERSION = {json.dumps(app.version)};\nconst SHELL = {json.dumps(shell)};\n"
     return _cached(
         request,
@@ -290,8 +300,8 @@ async def texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Respons
 @get(
     "/api/i18n/{lang:str}/admin",
     summary="Admin mode's texts in one language",
-    description="As `/api/i18n/{lang}`, for the modules of admin mode (loaded when it opens).",
-    tags=["driver"],
+    description="Like the drivers' texts, for the texts only admin mode uses.",
+    tags=["admin"],
 )
 async def admin_texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Response[bytes]:
     if lang not in SUPPORTED_LANGUAGES:

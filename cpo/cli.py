@@ -183,6 +183,8 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
             DEMO_API_TOKEN,
             DEMO_BEN_EMAIL,
             DEMO_CARDS,
+            DEMO_OPERATOR_ADMIN_EMAIL,
+            DEMO_PLATFORM_ADMIN_EMAIL,
             DEMO_STATIONS,
             demo_payments_url,
         )
@@ -199,6 +201,10 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
             f"  Contract customers: log in at {settings.base_url}/login as {DEMO_ANNA_EMAIL}"
             f" (AC price) or {DEMO_BEN_EMAIL} (employee, free); without CPO_SMTP_URL the"
             f" login mail is an .eml file in {settings.outbox_dir}/"
+        )
+        lines.append(
+            f"  Admin mode: log in at {settings.base_url}/login as {DEMO_OPERATOR_ADMIN_EMAIL}"
+            f" (the operator's admin) or {DEMO_PLATFORM_ADMIN_EMAIL} (creates operators)"
         )
         lines.append("  Demo stations (simulated; identity and Basic auth password)")
         lines += [f"    {station.identity:<14} {station.password}" for station in DEMO_STATIONS]

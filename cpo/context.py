@@ -8,8 +8,19 @@ from dataclasses import dataclass, field
 from cpo.bus import InProcessBus, MessageBus
 from cpo.clock import Clock, SystemClock
 from cpo.payments.schemas import ProviderError, ProviderName
-from cpo.ports import Mailer, MailNotSent, OutgoingMail, PaymentGateway, PaymentProvider
+from cpo.ports import (
+    Mailer,
+    MailNotSent,
+    OutgoingMail,
+    PaymentGateway,
+    PaymentProvider,
+    RoamingAuthorizer,
+    RoamingTokenAnswer,
+    WebhookNotSent,
+    WebhookSender,
+)
 from cpo.settings import Settings
+from cpo.stations.schemas import StationRef
 
 
 class NoPaymentProviders:
@@ -26,6 +37,22 @@ class NoMailer:
         raise MailNotSent("no mailer is configured", retryable=False)
 
 
+class NoWebhooks:
+    """The webhook sender of a platform that posts no webhooks (nothing configured)."""
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        raise WebhookNotSent("no webhook sender is configured", retryable=False)
+
+
+class NoRoaming:
+    """The roaming of a platform without partners: nobody else's tokens are known."""
+
+    async def authorize(
+        self, station: StationRef, uid: str, *, ask_partner: bool = True
+    ) -> RoamingTokenAnswer | None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     settings: Settings
@@ -33,3 +60,5 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     payments: PaymentGateway = field(default_factory=NoPaymentProviders)
     mailer: Mailer = field(default_factory=NoMailer)
+    webhooks: WebhookSender = field(default_factory=NoWebhooks)
+    roaming: RoamingAuthorizer = field(default_factory=NoRoaming)

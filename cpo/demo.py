@@ -41,6 +41,7 @@ DEMO_API_TOKEN = "cpo_demo-admin-token-for-trying-the-api"  # noqa: S105
 DEMO_ANNA_EMAIL = "anna@example.org"
 DEMO_BEN_EMAIL = "ben@example.org"
 DEMO_OPERATOR_ADMIN_EMAIL = "operator@example.org"
+DEMO_PLATFORM_ADMIN_EMAIL = "platform@example.org"
 DEMO_STRIPE = {
     "publishable_key": "pk_test_demo_cpo",
     "secret_key": "sk_test_demo_cpo",
@@ -338,6 +339,17 @@ async def _demo_accounts(ctx: Context, operator_id: int) -> None:
             email=DEMO_OPERATOR_ADMIN_EMAIL,
             display_name="Demo Stadtwerke Betrieb",
             role=Role.OPERATOR_ADMIN,
+            language="de",
+        ),
+    )
+    # Whoever runs the platform: creates operators (and is at home with the demo's).
+    await accounts.create_user(
+        ctx,
+        operator_id,
+        accounts.UserInput(
+            email=DEMO_PLATFORM_ADMIN_EMAIL,
+            display_name="Plattformbetrieb",
+            role=Role.PLATFORM_ADMIN,
             language="de",
         ),
     )

@@ -265,3 +265,73 @@ START_NOT_ACCEPTED = N_(
     "another charge point."
 )
 CHARGING_STARTS = N_("The charge point is starting. Plug in the cable if you have not yet.")
+
+# Operators' notifications about their network (e-mail)
+
+# TRANSLATORS: {station} is a station's name or OCPP identity.
+STATION_OFFLINE_SUBJECT = N_("Station {station} is offline")
+# TRANSLATORS: {at} is a formatted date and time.
+STATION_OFFLINE_TEXT = N_("Station {station} lost its connection at {at} and has not come back.")
+# TRANSLATORS: {error_code} is an OCPP error code such as GroundFailure.
+STATION_FAULT_SUBJECT = N_("Station {station} reports a fault: {error_code}")
+# TRANSLATORS: {connector} is the OCPP connector number (0 is the whole station).
+STATION_FAULT_TEXT = N_("Station {station}, connector {connector}, reported {error_code} at {at}.")
+# Support: a driver reports a problem at a charge point; staff reply.
+
+INVALID_PHONE = N_("Please check the phone number, or leave it empty.")
+PROBLEM_REPORTED = N_(
+    "Thank you. Your report has reached the operator. Keep this page to see their answer."
+)
+PROBLEM_REPORTED_WITH_CONTACT = N_(
+    "Thank you. Your report has reached the operator; their answer will also come by e-mail."
+)
+PHOTO_TOO_LARGE = N_("This photo is too large. Please take one with a smaller size (up to 5 MB).")
+PHOTO_NOT_AN_IMAGE = N_("This file is not a photo. Please choose a JPEG, PNG or WebP picture.")
+NO_MORE_PHOTOS = N_("No more photos can be added to this report.")
+# TRANSLATORS: {operator} is the operator's name.
+TICKET_REPLY_SUBJECT = N_("Your report to {operator}: an answer")
+# TRANSLATORS: {operator} is the operator's name, {evse} the charge point's ID.
+TICKET_REPLY_INTRO = N_("{operator} has answered your report about charge point {evse}:")
+# TRANSLATORS: {link} is the address of the report's page.
+TICKET_REPLY_LINK = N_("Your report and all answers: {link}")
+
+# Platform administration: new operators and their first admin.
+
+# TRANSLATORS: the subject of an invitation; {operator} is the operator's name.
+INVITATION_SUBJECT = N_("You are invited to {operator}")
+# TRANSLATORS: {operator} is the operator's name, {days} a number such as "7".
+INVITATION_BODY = N_(
+    "You have an account at {operator} on our charging platform. The link below logs you in "
+    "once within {days} days; then add a passkey in your account."
+)
+
+# Invoices of contract customers (PDF and mail).
+
+INVOICE_TITLE = N_("Invoice")
+INVOICE_NUMBER_LABEL = N_("Invoice number")
+INVOICE_DATE_LABEL = N_("Invoice date")
+INVOICE_PERIOD_LABEL = N_("Service period")
+# TRANSLATORS: {start} and {end} are dates such as "01.11.2026" and "30.11.2026".
+INVOICE_PERIOD = N_("Charging from {start} to {end}")
+INVOICE_COLUMN_DATE = N_("Start")
+INVOICE_COLUMN_CHARGE_POINT = N_("Charge point")
+INVOICE_COLUMN_CARD = N_("Card or app")
+INVOICE_COLUMN_ENERGY = N_("Energy")
+INVOICE_COLUMN_AMOUNT = N_("Amount")
+# TRANSLATORS: {rate} is a VAT rate such as "19".
+INVOICE_NET_AT = N_("Net amount at {rate} % VAT")
+INVOICE_VAT_AT = N_("VAT {rate} %")
+INVOICE_TOTAL = N_("Total")
+# TRANSLATORS: {amount} is a sum of money, {date} a date, {number} the invoice number.
+INVOICE_DUE = N_(
+    "Please transfer {amount} by {date}, with the invoice number {number} as reference."
+)
+# TRANSLATORS: {number} is the invoice number, {operator} the operator's name.
+INVOICE_MAIL_SUBJECT = N_("Your invoice {number} from {operator}")
+INVOICE_MAIL_TEXT = N_(
+    "Hello,\n\nattached is your invoice for {period}: {amount}, due on {date}.\n\n"
+    "Thank you for charging with {operator}."
+)
+INVOICES_NOT_YOURS = N_(
+    "Your company's invoices go to its fleet manager. Please ask them, or contact us."
+)

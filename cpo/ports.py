@@ -19,6 +19,8 @@ from cpo.payments.schemas import (
     ProviderName,
     RefundResult,
 )
+from cpo.stations.schemas import StationRef
+from cpo.tokens.enums import AuthorizationStatus, TokenType
 
 
 class PaymentProvider(Protocol):
@@ -86,3 +88,40 @@ class MailNotSent(Exception):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class WebhookSender(Protocol):
+    """Posts a signed event to an operator's webhook URL; raises WebhookNotSent when the
+    receiver cannot be reached or does not answer 2xx."""
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None: ...
+
+
+class WebhookNotSent(Exception):
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class RoamingTokenAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A roaming partner's verdict on a token presented at one of our stations."""
+
+    status: AuthorizationStatus
+    # The e-mobility provider that issued the token (OCPI country code and party id).
+    issuer_country_code: str
+    issuer_party_id: str
+    token_type: TokenType = TokenType.RFID
+    contract_id: str = ""
+    group_id: str | None = None
+
+
+class RoamingAuthorizer(Protocol):
+    """Asks the roaming partners about tokens the operator did not issue itself."""
+
+    async def authorize(
+        self, station: StationRef, uid: str, *, ask_partner: bool = True
+    ) -> RoamingTokenAnswer | None:
+        """The verdict of the partner that issued `uid` (normalised), None if no partner
+        knows it. Without `ask_partner` no request leaves the platform: the answer comes from
+        the partners' pushed tokens and recent verdicts only."""
+        ...

@@ -38,3 +38,18 @@ def signature(secret_key: str, purpose: str, value: str) -> str:
     message = f"{purpose}:{value}".encode()
     digest = hmac.new(hashlib.sha256(secret_key.encode()).digest(), message, hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def signed_number(secret_key: str, purpose: str, number: int) -> str:
+    """`<number>.<signature>`: a key to a record that needs no storage and cannot be
+    guessed (drivers' links to their sessions and reports)."""
+    return f"{number}.{signature(secret_key, purpose, str(number))[:32]}"
+
+
+def number_of(secret_key: str, purpose: str, token: str) -> int | None:
+    """The number in a token made by `signed_number`, or None when it does not check out."""
+    number, _, sent = token.partition(".")
+    if not number.isdigit() or len(token) > 64:
+        return None
+    expected = signed_number(secret_key, purpose, int(number)).partition(".")[2]
+    return int(number) if hmac.compare_digest(sent, expected) else None

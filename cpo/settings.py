@@ -54,6 +54,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Seals provider secrets in the database and signs drivers' session links; set your own
     # (e.g. `openssl rand -base64 32`) anywhere but the demo, and keep it.
     secret_key: Annotated[str, msgspec.Meta(min_length=16)] = DEMO_SECRET_KEY
+    # Roaming (OCPI 2.2.1): how long a charger waits on a partner's real-time authorization,
+    # how long other calls to partners may take, how often pushes to partners are retried
+    # (with back-off) before they show as failed, and how often a running roaming session
+    # is sent to its partner.
+    ocpi_authorize_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
+    ocpi_request_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 20.0
+    ocpi_push_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12
+    ocpi_session_update_interval_s: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 300
 
     @property
     def base_url(self) -> str:

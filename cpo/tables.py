@@ -12,8 +12,18 @@ from cpo.accounts.tables import (
     WebAuthnChallenge,
 )
 from cpo.audit.tables import AuditEntry
+from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
 from cpo.cdrs.tables import Cdr, CdrSequence
+from cpo.notifications.tables import NotificationDelivery, NotificationSettings
 from cpo.operators.tables import ApiToken, Operator
+from cpo.partners.tables import (
+    PartnerParty,
+    PartnerToken,
+    RoamingAuthorization,
+    RoamingCommand,
+    RoamingPartner,
+    RoamingPush,
+)
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
 from cpo.reports.tables import MonthlyReportRecord
 from cpo.sessions.tables import ChargingSession, MeterSample
@@ -23,9 +33,11 @@ from cpo.stations.tables import (
     ConnectorStatusEvent,
     Evse,
     Fault,
+    OcppFrame,
     Site,
     StationEvent,
 )
+from cpo.support.tables import SupportTicket, TicketMessage, TicketPhoto
 from cpo.tariffs.tables import Tariff, TariffAssignment
 from cpo.tokens.tables import IdToken
 
@@ -57,6 +69,22 @@ ALL_TABLES: tuple[type[Table], ...] = (
     LoginLink,
     WebAuthnChallenge,
     AuthThrottle,
+    RoamingPartner,
+    PartnerParty,
+    PartnerToken,
+    RoamingAuthorization,
+    RoamingPush,
+    RoamingCommand,
     AuditEntry,
     MonthlyReportRecord,
+    OcppFrame,
+    NotificationSettings,
+    NotificationDelivery,
+    SupportTicket,
+    TicketPhoto,
+    TicketMessage,
+    InvoiceSequence,
+    BillingRun,
+    Invoice,
+    InvoiceLine,
 )

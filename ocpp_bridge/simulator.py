@@ -307,6 +307,8 @@ class SimulatedConnector:
     # A card accepted before the cable was plugged in: (id tag, monotonic deadline).
     _authorized: tuple[str, float] | None = field(default=None, init=False, repr=False)
     _remote_start_pending: bool = field(default=False, init=False, repr=False)
+    # ReserveNow: (reservation id, id tag, expiry) until the holder starts or it is cancelled.
+    reservation: tuple[int, str, datetime] | None = field(default=None, init=False)
     # ChangeAvailability that waits for the running transaction to end.
     _scheduled_operative: bool | None = field(default=None, init=False, repr=False)
     _charging_s: float = field(default=0.0, init=False, repr=False)
@@ -355,6 +357,8 @@ class SimulatedConnector:
             return "Finishing"
         if self.plugged or self._authorized is not None or self._remote_start_pending:
             return "Preparing"
+        if self.reservation is not None and self.reservation[2] > _utcnow():
+            return "Reserved"
         return "Available"
 
     def _power_now(self, charging_s: float) -> float:
@@ -1063,6 +1067,7 @@ class SimulatedStation:
         connector.finishing = False
         connector._authorized = None
         connector._remote_start_pending = False
+        connector.reservation = None
         connector._charging_s = 0.0
         connector._next_sample_at = time.monotonic() + self._sampling_interval_s()
         payload = call.StartTransaction(
@@ -1349,6 +1354,30 @@ class SimulatedStation:
             self._follow_ups[call_id] = lambda: self._stop_if_running(transaction, "UnlockCommand")
         return "Unlocked"
 
+    def _answer_reserve_now(
+        self, call_id: str, connector_id: int, id_tag: str, reservation_id: int, expiry: datetime
+    ) -> str:
+        if not 1 <= connector_id <= len(self.connectors):
+            return "Rejected"
+        connector = self.connector(connector_id)
+        if connector.error_code != NO_ERROR:
+            return "Faulted"
+        if not connector.operative or not self._station_operative:
+            return "Unavailable"
+        if connector.transaction is not None or connector.plugged:
+            return "Occupied"
+        connector.reservation = (reservation_id, id_tag, expiry)
+        self._follow_ups[call_id] = self._report_statuses
+        return ACCEPTED
+
+    def _answer_cancel_reservation(self, call_id: str, reservation_id: int) -> str:
+        for connector in self.connectors:
+            if connector.reservation is not None and connector.reservation[0] == reservation_id:
+                connector.reservation = None
+                self._follow_ups[call_id] = self._report_statuses
+                return ACCEPTED
+        return "Rejected"
+
     def _answer_change_availability(self, call_id: str, connector_id: int, kind: str) -> str:
         if not 0 <= connector_id <= len(self.connectors):
             return "Rejected"
@@ -1594,6 +1623,35 @@ class _Link(ChargePoint):  # type: ignore[misc]
 
     @_after(Action.unlock_connector)
     def after_unlock_connector(self, call_unique_id: str, **_: Any) -> None:
+        self._station._follow_up(call_unique_id)
+
+    @_on(Action.reserve_now)
+    def on_reserve_now(
+        self,
+        connector_id: int,
+        expiry_date: str,
+        id_tag: str,
+        reservation_id: int,
+        call_unique_id: str,
+        **_: Any,
+    ) -> Any:
+        expiry = datetime.fromisoformat(expiry_date.replace("Z", "+00:00"))
+        status = self._station._answer_reserve_now(
+            call_unique_id, connector_id, id_tag, reservation_id, expiry
+        )
+        return call_result.ReserveNow(status=status)
+
+    @_after(Action.reserve_now)
+    def after_reserve_now(self, call_unique_id: str, **_: Any) -> None:
+        self._station._follow_up(call_unique_id)
+
+    @_on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int, call_unique_id: str, **_: Any) -> Any:
+        status = self._station._answer_cancel_reservation(call_unique_id, reservation_id)
+        return call_result.CancelReservation(status=status)
+
+    @_after(Action.cancel_reservation)
+    def after_cancel_reservation(self, call_unique_id: str, **_: Any) -> None:
         self._station._follow_up(call_unique_id)
 
     @_on(Action.change_availability)

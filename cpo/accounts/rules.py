@@ -16,6 +16,8 @@ OPERATOR_ROLES = frozenset({Role.OPERATOR_STAFF, Role.OPERATOR_ADMIN, Role.PLATF
 CHARGING_ROLES = CUSTOMER_ROLES
 
 LOGIN_LINK_TTL = timedelta(minutes=15)
+# An invitation is a login link that waits for its reader longer: it arrives unasked.
+INVITATION_TTL = timedelta(days=7)
 CHALLENGE_TTL = timedelta(minutes=5)
 # A sliding session's expiry is pushed out at most this often (not a write per request).
 SESSION_REFRESH_RESOLUTION = timedelta(hours=1)
@@ -104,3 +106,10 @@ def may_see_token(
     if token_holder_id == user_id:
         return True
     return token_holder_id is None and customer_kind is CustomerKind.PERSON
+
+
+def may_see_invoices(role: Role, customer_kind: CustomerKind) -> bool:
+    """A company's invoices are its fleet manager's; a person's are the person's own."""
+    if role is Role.FLEET_MANAGER:
+        return True
+    return role is Role.DRIVER and customer_kind is CustomerKind.PERSON

@@ -612,15 +612,29 @@ def login_link_url(ctx: Context, token: str) -> str:
     return f"{ctx.settings.base_url}/login/{token}"
 
 
-def _login_mail(ctx: Context, user: dict[str, Any], token: str, language: str) -> OutgoingMail:
+def _login_mail(
+    ctx: Context,
+    user: dict[str, Any],
+    token: str,
+    language: str,
+    *,
+    invited: bool = False,
+) -> OutgoingMail:
+    """The mail with a login link; an invitation says why it came and how long it lasts."""
     t = translator(language)
     operator = user["operator.name"]
     link = login_link_url(ctx, token)
-    minutes = int(rules.LOGIN_LINK_TTL.total_seconds() // 60)
     greeting = t.gettext(messages.LOGIN_LINK_GREETING).format(
         name=user["display_name"] or user["email"]
     )
-    body = t.gettext(messages.LOGIN_LINK_BODY).format(minutes=minutes, operator=operator)
+    if invited:
+        days = rules.INVITATION_TTL.days
+        body = t.gettext(messages.INVITATION_BODY).format(operator=operator, days=days)
+        subject = t.gettext(messages.INVITATION_SUBJECT).format(operator=operator)
+    else:
+        minutes = int(rules.LOGIN_LINK_TTL.total_seconds() // 60)
+        body = t.gettext(messages.LOGIN_LINK_BODY).format(minutes=minutes, operator=operator)
+        subject = t.gettext(messages.LOGIN_LINK_SUBJECT).format(operator=operator)
     once = t.gettext(messages.LOGIN_LINK_ONCE)
     ignore = t.gettext(messages.LOGIN_LINK_IGNORE)
     text = "\n\n".join((greeting, body, link, once, ignore))
@@ -637,11 +651,41 @@ def _login_mail(ctx: Context, user: dict[str, Any], token: str, language: str) -
     support = str(user["operator.support_email"] or "").strip()
     return OutgoingMail(
         to=user["email"],
-        subject=t.gettext(messages.LOGIN_LINK_SUBJECT).format(operator=operator),
+        subject=subject,
         text=text,
         html=page,
         reply_to=support if rules.is_plausible_email(support) else None,
     )
+
+
+async def invitation(ctx: Context, operator_id: int, user_id: int) -> OutgoingMail:
+    """A login link for a new user, valid once for INVITATION_TTL, in the user's language."""
+    user = (
+        await User.select(
+            User.id,
+            User.email,
+            User.display_name,
+            User.language,
+            User.operator.name,
+            User.operator.support_email,
+        )
+        .where((User.id == user_id) & (User.operator == operator_id))
+        .first()
+    )
+    if user is None:
+        raise NotFound("no such user", code="user_not_found")
+    token = secrets.token_urlsafe(32)
+    now = ctx.clock.now()
+    async with database.transaction():
+        await LoginLink.insert(
+            LoginLink(
+                user=user_id,
+                token_hash=digest(token),
+                created_at=now,
+                expires_at=now + rules.INVITATION_TTL,
+            )
+        )
+    return _login_mail(ctx, user, token, _language(user["language"]), invited=True)
 
 
 async def send_mails(ctx: Context, mails: Sequence[OutgoingMail]) -> None:

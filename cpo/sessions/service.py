@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 async def start_transaction(ctx: Context, station: StationRef, report: StartReport) -> StartResult:
     key = rules.start_key(station.station_id, report)
     received_at = ctx.clock.now()
+    # A roaming partner may have to be asked about the token: that happens here, outside the
+    # transaction; the decision inside it reuses the answer.
+    await tokens.consult_roaming_partner(ctx, station, report.id_tag)
     async with database.transaction():
         existing = (
             await ChargingSession.select(
@@ -52,14 +55,14 @@ async def start_transaction(ctx: Context, station: StationRef, report: StartRepo
         )
         if existing is not None:
             authorization = await tokens.authorize(
-                ctx, station, report.id_tag, for_session_id=existing["id"]
+                ctx, station, report.id_tag, for_session_id=existing["id"], ask_partner=False
             )
             answer = msgspec.structs.replace(
                 authorization, status=AuthorizationStatus(existing["authorization_status"])
             )
             return StartResult(existing["id"], existing["ocpp_transaction_id"], answer)
 
-        authorization = await tokens.authorize(ctx, station, report.id_tag)
+        authorization = await tokens.authorize(ctx, station, report.id_tag, ask_partner=False)
         evse_pk = await evse_of(station, report.connector_id)
         tariff = await tariff_for_session(
             station.operator_id,
@@ -251,7 +254,9 @@ async def _stop_authorization(
 ) -> Authorization | None:
     if not report.id_tag:
         return None
-    return await tokens.authorize(ctx, station, report.id_tag, for_session_id=session_id)
+    return await tokens.authorize(
+        ctx, station, report.id_tag, for_session_id=session_id, ask_partner=False
+    )
 
 
 async def _publish(

@@ -29,6 +29,20 @@ class RemoteStop(msgspec.Struct, frozen=True, tag="remote_stop"):
     transaction_id: str
 
 
+class ReserveNow(msgspec.Struct, frozen=True, tag="reserve_now"):
+    """Hold a connector for one token until `expires_at` (roaming partners reserve)."""
+
+    connector_id: ConnectorId
+    expires_at: datetime
+    id_tag: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    reservation_id: int
+    parent_id_tag: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+
+class CancelReservation(msgspec.Struct, frozen=True, tag="cancel_reservation"):
+    reservation_id: int
+
+
 class Reset(msgspec.Struct, frozen=True, tag="reset"):
     kind: Literal["Soft", "Hard"] = "Soft"
 
@@ -91,6 +105,8 @@ class GetLocalListVersion(msgspec.Struct, frozen=True, tag="get_local_list_versi
 Command = (
     RemoteStart
     | RemoteStop
+    | ReserveNow
+    | CancelReservation
     | Reset
     | UnlockConnector
     | ChangeAvailability

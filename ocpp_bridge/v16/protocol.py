@@ -353,6 +353,32 @@ async def execute(
                 m.RemoteStopTransactionResponse,
                 timeout_s,
             )
+        case cmd.ReserveNow(
+            connector_id=connector_id,
+            expires_at=expires_at,
+            id_tag=id_tag,
+            reservation_id=reservation_id,
+            parent_id_tag=parent_id_tag,
+        ):
+            answer = await conn.call(
+                "ReserveNow",
+                m.ReserveNowRequest(
+                    connector_id=connector_id,
+                    expiry_date=_seconds(expires_at),
+                    id_tag=id_tag,
+                    reservation_id=reservation_id,
+                    parent_id_tag=parent_id_tag,
+                ),
+                m.ReserveNowResponse,
+                timeout_s,
+            )
+        case cmd.CancelReservation(reservation_id=reservation_id):
+            answer = await conn.call(
+                "CancelReservation",
+                m.CancelReservationRequest(reservation_id=reservation_id),
+                m.CancelReservationResponse,
+                timeout_s,
+            )
         case cmd.Reset(kind=kind):
             answer = await conn.call("Reset", m.ResetRequest(type=kind), m.ResetResponse, timeout_s)
         case cmd.UnlockConnector(connector_id=connector_id):

@@ -164,6 +164,8 @@ export const mySessions = () => asUser(`/api/me/sessions?limit=20&lang=${lang}`)
 
 export const stopMySession = (id) => change(`/api/me/sessions/${id}/stop?lang=${lang}`);
 
+export const myInvoices = () => asUser(`/api/me/invoices?lang=${lang}`);
+
 // --- where to go after logging in --------------------------------------------------------
 
 // Only the app's own paths: a crafted ?next= must not send anyone elsewhere.

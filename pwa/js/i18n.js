@@ -26,7 +26,6 @@ export function preferredLanguage() {
   return "en";
 }
 
-// part: "" (the drivers' app) or "/admin" (admin mode's modules, loaded when it opens).
 async function loadTexts(language, part = "") {
   const key = `cpo.texts.${language}${part}`;
   try {
@@ -48,14 +47,6 @@ async function loadTexts(language, part = "") {
   return fresh;
 }
 
-// Admin mode's texts, added to the app's for the current language (screens/admin.js).
-export async function useAdminTexts() {
-  const language = lang;
-  if (language === "en") return;
-  const loaded = await loadTexts(language, "/admin");
-  if (lang === language) texts = { ...texts, ...loaded };
-}
-
 export async function useLanguage(language, { remember = false } = {}) {
   // Known at once, so that API calls can ask for this language while the texts load.
   lang = language;
@@ -69,6 +60,14 @@ export async function useLanguage(language, { remember = false } = {}) {
   if (lang !== language) return; // the driver switched again meanwhile
   texts = loaded;
   document.documentElement.lang = language;
+}
+
+// Admin mode's texts (drivers never load them), added to the current language's.
+export async function useAdminTexts() {
+  const language = lang;
+  if (language === "en") return;
+  const loaded = await loadTexts(language, "/admin");
+  if (lang === language) texts = { ...texts, ...loaded };
 }
 
 export const locale = () => LOCALES[lang];
@@ -99,6 +98,10 @@ export function duration(seconds) {
   const minutes = Math.floor(whole / 60);
   if (minutes < 60) return `${minutes}\u00a0min`;
   return `${Math.floor(minutes / 60)}\u00a0h ${String(minutes % 60).padStart(2, "0")}\u00a0min`;
+}
+
+export function dateOnly(iso) {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium" }).format(new Date(iso));
 }
 
 export function dateTime(iso) {

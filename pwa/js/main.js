@@ -8,6 +8,8 @@ import { match, startRouter } from "./router.js";
 const ROUTES = [
   [/^\/(?:scan)?$/, "scan"],
   [/^\/c\/([^/]+)$/, "charger"],
+  [/^\/c\/([^/]+)\/problem$/, "problem"],
+  [/^\/t\/([^/]+)$/, "ticket"],
   [/^\/s\/([^/]+)$/, "session"],
   [/^\/history$/, "history"],
   [/^\/login(?:\/([^/]+))?$/, "login"],

@@ -6,6 +6,8 @@ const ATTEMPTS = "cpo.attempts";
 const SESSIONS = "cpo.sessions";
 const BRANDS = "cpo.brands";
 const ACCOUNT = "cpo.account";
+const REPORTS = "cpo.reports";
+const MAX_REPORTS = 20;
 const MAX_SESSIONS = 50;
 // The platform gives up on an unpaid hold after 30 minutes; a key that old starts afresh.
 const ATTEMPT_LIFETIME_MS = 30 * 60 * 1000;
@@ -117,3 +119,11 @@ export const accountHere = () => read(ACCOUNT, null);
 export const keepAccount = (summary) => write(ACCOUNT, summary);
 
 export const forgetAccount = () => localStorage.removeItem(ACCOUNT);
+
+// Problems the driver reported from this device, newest first (the token opens each).
+export const reports = () => read(REPORTS, []);
+
+export function keepReport(token, evseId) {
+  const kept = reports().filter((entry) => entry.token !== token);
+  write(REPORTS, [{ token, evseId, createdAt: new Date().toISOString() }, ...kept].slice(0, MAX_REPORTS));
+}

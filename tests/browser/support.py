@@ -179,4 +179,6 @@ async def log_in_by_mail(phone: Phone, inbox: Inbox, email: str, send: str) -> s
     await phone.look("login-link-sent")
     link = await link_from_mail(inbox, already)
     await page.goto(link)
+    # Logged in once the app has redeemed the link and moved on.
+    await expect(page).not_to_have_url(re.compile(r"/login"))
     return link

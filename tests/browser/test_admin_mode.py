@@ -9,8 +9,13 @@ import re
 import httpx
 from playwright.async_api import Browser, expect
 
-from cpo.demo import DEMO_ANNA_EMAIL, DEMO_API_TOKEN, DEMO_OPERATOR_ADMIN_EMAIL
-from tests.browser.support import Shop, log_in_by_mail, phone_at
+from cpo.demo import (
+    DEMO_ANNA_EMAIL,
+    DEMO_API_TOKEN,
+    DEMO_OPERATOR_ADMIN_EMAIL,
+    DEMO_PLATFORM_ADMIN_EMAIL,
+)
+from tests.browser.support import Shop, link_from_mail, log_in_by_mail, phone_at
 from tests.support.shop import Inbox
 
 TARIFF = {
@@ -37,9 +42,14 @@ async def test_the_operator_reads_the_audit_log(browser: Browser, shop: Shop, in
         await expect(page).to_have_url(re.compile(r"/login\?next="))
         await log_in_by_mail(phone, inbox, DEMO_OPERATOR_ADMIN_EMAIL, "Send me a login link")
 
+        # Admin mode opens on the dashboard; the audit log is a section of its navigation.
+        await expect(page).to_have_url(re.compile(r"/admin/dashboard$"))
+        await page.locator(".admin-nav").get_by_role("link", name="Audit log").click()
         await expect(page).to_have_url(re.compile(r"/admin/audit$"))
         await expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")
         await expect(page.locator(".admin-nav [aria-current=page]")).to_have_text("Audit log")
+        # An operator's admin has no say over other operators.
+        await expect(page.locator(".admin-nav")).not_to_contain_text("Operators")
         await expect(page.locator("#tabs")).to_be_hidden()
         row = page.locator("#audit-rows tr").first
         await expect(row).to_contain_text("tariff.create")
@@ -69,3 +79,43 @@ async def test_a_customer_is_kept_out_of_admin_mode(
         await expect(page).to_have_url(re.compile(r"/account$"))
         await page.goto("/admin/audit")
         await expect(page.get_by_role("alert")).to_have_text("Dazu sind Sie nicht berechtigt.")
+
+
+async def test_the_platform_admin_creates_an_operator_and_sets_a_brand(
+    browser: Browser, shop: Shop, inbox: Inbox
+) -> None:
+    async with phone_at(browser, shop, "en") as phone:
+        page = phone.page
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.goto("/login")
+        await log_in_by_mail(phone, inbox, DEMO_PLATFORM_ADMIN_EMAIL, "Send me a login link")
+        await page.goto("/admin/operators")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Operators")
+        await expect(page.locator("#operator-rows tr")).to_have_count(1)
+        await page.get_by_label("Name", exact=True).fill("Nordlicht Laden")
+        await page.get_by_label("Short name in addresses").fill("nordlicht")
+        await page.get_by_label("Country code").fill("DE")
+        await page.get_by_label("Party ID").fill("NOL")
+        await page.get_by_label("E-mail of its first admin").fill("nora@nordlicht.example")
+        already = len(inbox.messages)
+        await page.get_by_role("button", name="Create and invite").click()
+        await expect(page.locator("#operator-status")).to_have_text(
+            "Nordlicht Laden is created; its admin has an invitation."
+        )
+        await expect(page.locator("#operator-rows tr")).to_have_count(2)
+        await phone.look("admin-operators")
+        invitation = await link_from_mail(inbox, already)
+        assert invitation.startswith("/login/")
+
+        await page.get_by_role("link", name="Brand").click()
+        await expect(page.get_by_label("Name shown to drivers")).to_have_value(
+            "Demo Stadtwerke Laden"
+        )
+        await page.get_by_label("Support phone").fill("+49 30 999999")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.locator("#brand-status")).to_have_text(
+            "Saved. Drivers see the change at their next visit."
+        )
+        await phone.look("admin-brand")
+        evse = await page.request.get("/api/evses/DE*DEM*E0001*1")
+        assert (await evse.json())["operator"]["support_phone"] == "+49 30 999999"

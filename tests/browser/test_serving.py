@@ -124,9 +124,26 @@ async def test_the_service_worker_keeps_only_the_shell(http: httpx.AsyncClient) 
         kept = shell.group(1)
         assert '"/"' in kept
         assert "/app.css" in kept
-        assert "/icons/icon-maskable-512.png" in kept
+        assert "/icons/icon-32.png" in kept
+        assert "/js/screens/charger.js" in kept
+        # Not for starting offline: the launcher's icons, admin mode, API calls, receipts.
+        assert "/icons/icon-maskable-512.png" not in kept
+        assert "/js/admin/" not in kept
+        assert "/js/screens/admin.js" not in kept
         assert "/api/" not in kept
         assert "/r/" not in kept
+
+
+async def test_drivers_never_download_admin_texts(http: httpx.AsyncClient) -> None:
+    async with http:
+        drivers = (await http.get("/api/i18n/de")).json()
+        admin = await http.get("/api/i18n/de/admin")
+        assert admin.status_code == 200
+        assert admin.json()["Audit log"] == "Änderungsprotokoll"
+        assert "Audit log" not in drivers
+        assert drivers["Log in"] == "Anmelden"
+        assert "Log in" not in admin.json()
+        assert (await http.get("/api/i18n/fr/admin")).status_code == 404
 
 
 def test_every_text_of_the_app_is_in_the_catalogs() -> None:

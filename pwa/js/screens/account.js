@@ -9,13 +9,14 @@ import {
   isOperatorUser,
   logout,
   me,
+  myInvoices,
   mySessions,
   passkeysWork,
   pendingStart,
   stopMySession,
 } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
-import { dateTime, duration, kw, kwh, money, t } from "../i18n.js";
+import { dateOnly, dateTime, duration, kw, kwh, lang, money, t } from "../i18n.js";
 import { go } from "../router.js";
 import { bindStop, liveFigures, stopControls } from "./charging.js";
 import { problemNotice } from "./offline.js";
@@ -49,6 +50,30 @@ function item(session) {
     <p class="muted">${[via, session.tariff_name].filter(Boolean).join(" · ")}</p>
     ${receipt ? html`<p class="links"><a href="${receipt}" target="_blank" rel="noopener">${t("Receipt")}</a></p>` : ""}
   </li>`;
+}
+
+function invoiceItem(invoice) {
+  const pdf = `/api/me/invoices/${invoice.id}/pdf?lang=${lang}`;
+  const due = t("due on {date}", { date: dateOnly(invoice.due_at) });
+  return html`<li class="card">
+    <h3>${invoice.number} · ${invoice.period}</h3>
+    <p>${money(invoice.gross_minor, invoice.currency)} · ${due}</p>
+    <p class="links"><a href="${pdf}" target="_blank" rel="noopener">${t("Invoice as PDF")}</a></p>
+  </li>`;
+}
+
+// Invoices are shown to whom they belong (a person, a company's fleet manager); a 403
+// leaves the section hidden.
+async function showInvoices(main, isCurrent, asked) {
+  const invoices = await asked;
+  if (!invoices) return;
+  const section = main.querySelector("#invoices");
+  if (!isCurrent() || !section) return;
+  render(
+    main.querySelector("#invoice-list"),
+    invoices.length ? html`${invoices.map(invoiceItem)}` : html`<li>${t("No invoices yet.")}</li>`,
+  );
+  section.hidden = false;
 }
 
 function live(session) {
@@ -120,6 +145,10 @@ function page(account, sessions, pending, passkeyMessage = "") {
           : html`<p>${t("No sessions yet.")}</p>`
       }
     </section>
+    <section aria-labelledby="invoices-title" id="invoices" hidden>
+      <h2 id="invoices-title">${t("My invoices")}</h2>
+      <ul class="sessions" id="invoice-list"></ul>
+    </section>
     <section class="card" aria-labelledby="passkeys-title">
       <h2 id="passkeys-title">${t("Passkeys")}</h2>
       <p>${passkeyCount}</p>
@@ -184,9 +213,12 @@ export async function show({ main, isCurrent }) {
   const outline = () =>
     [current.map((session) => `${session.id}:${session.state}:${session.final}`).join(), !!pendingNow()].join("|");
 
+  // Asked once per visit; redrawing the page fills them in again.
+  const invoicesAsked = myInvoices().catch(() => null);
   const draw = (passkeyMessage = "") => {
     const running = current.find((session) => session.state === "active");
     renderScreen(main, page(account, current, pendingNow(), passkeyMessage));
+    showInvoices(main, isCurrent, invoicesAsked);
     shown = outline();
     if (running) bindStop(main, { stop: () => stopMySession(running.id).then(refresh) });
     bind();

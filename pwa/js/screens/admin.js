@@ -8,20 +8,29 @@ import { t, useAdminTexts } from "../i18n.js";
 import { go } from "../router.js";
 import { problemNotice } from "./offline.js";
 
-// The sections, in the order of the navigation; `module` is the file in ../admin/.
+// The sections, in the order of the navigation; `module` is the file in ../admin/, `roles`
+// (when given) the only roles that see the section. The first opens at /admin.
 export const SECTIONS = [
-  { path: "audit", module: "audit", label: () => t("Audit log") },
+  { path: "dashboard", module: "dashboard", label: () => t("Dashboard") },
+  { path: "stations", module: "stations", label: () => t("Stations") },
+  { path: "faults", module: "faults", label: () => t("Faults") },
+  { path: "support", module: "support", label: () => t("Drivers' reports") },
   { path: "tariffs", module: "tariffs", label: () => t("Tariffs") },
   { path: "qr", module: "qr", label: () => t("QR codes") },
   { path: "reports", module: "reports", label: () => t("Reports") },
+  { path: "audit", module: "audit", label: () => t("Audit log") },
+  { path: "brand", module: "brand", label: () => t("Brand") },
+  { path: "operators", module: "operators", label: () => t("Operators"), roles: ["platform_admin"] },
 ];
 
-function nav(current) {
+const visibleTo = (account) => (section) => !section.roles || section.roles.includes(account.user.role);
+
+function nav(current, account) {
   const link = (section) =>
     html`<a href="/admin/${section.path}" ${section === current ? html`aria-current="page"` : ""}
       >${section.label()}</a
     >`;
-  return html`<nav class="admin-nav" aria-label="${t("Admin")}">${SECTIONS.map(link)}</nav>`;
+  return html`<nav class="admin-nav" aria-label="${t("Admin")}">${SECTIONS.filter(visibleTo(account)).map(link)}</nav>`;
 }
 
 export async function show({ main, params: [sectionPath, rest], isCurrent }) {
@@ -42,7 +51,7 @@ export async function show({ main, params: [sectionPath, rest], isCurrent }) {
     return undefined;
   }
   if (!isCurrent()) return undefined;
-  if (!isOperatorUser(account)) {
+  if (!isOperatorUser(account) || !visibleTo(account)(section)) {
     renderScreen(
       main,
       html`<h1 tabindex="-1">${t("Admin")}</h1>
@@ -52,5 +61,5 @@ export async function show({ main, params: [sectionPath, rest], isCurrent }) {
     return undefined;
   }
   document.title = `${section.label()} – ${account.operator.name}`;
-  return module.show({ main, nav: nav(section), account, rest: rest || "", isCurrent });
+  return module.show({ main, nav: nav(section, account), account, rest: rest || "", isCurrent });
 }

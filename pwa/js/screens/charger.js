@@ -148,7 +148,10 @@ function page(evse) {
           </section>`
         : ""
     }
-    ${accountHere() ? "" : contractLogin(evse)} ${payForm(evse)} ${support(evse.operator)}`;
+    ${accountHere() ? "" : contractLogin(evse)} ${payForm(evse)} ${support(evse.operator)}
+    <p>
+      <a href="/c/${encodeURIComponent(evse.evse_id)}/problem">${t("Report a problem with this charge point")}</a>
+    </p>`;
 }
 
 // Contract customers: log in to charge under the contract (and not pay here).

@@ -3,7 +3,7 @@
 import { html, render, renderScreen } from "../html.js";
 import { dateTime, kwh, lang, money, t } from "../i18n.js";
 import { getSession } from "../api.js";
-import { keepView, sessions } from "../store.js";
+import { keepView, reports, sessions } from "../store.js";
 
 const STATES = {
   awaiting_payment: () => t("Waiting for payment"),
@@ -50,6 +50,17 @@ async function refresh(kept, isCurrent, draw) {
   if (isCurrent() && views.some(Boolean)) draw();
 }
 
+function reported() {
+  const kept = reports();
+  if (!kept.length) return "";
+  const item = (entry) =>
+    html`<li><a href="/t/${encodeURIComponent(entry.token)}">${dateTime(entry.createdAt)} · ${entry.evseId}</a></li>`;
+  return html`<h2>${t("My reports")}</h2>
+    <ul class="links-list">
+      ${kept.map(item)}
+    </ul>`;
+}
+
 function page(kept) {
   return html` <h1 tabindex="-1">${t("My sessions")}</h1>
     <p class="muted">${t("Kept only on this device. Receipts need a connection to open.")}</p>
@@ -60,7 +71,8 @@ function page(kept) {
           </ul>`
         : html`<p>${t("No sessions on this device yet.")}</p>
             <p><a class="button primary" href="/scan">${t("Start charging")}</a></p>`
-    }`;
+    }
+    ${reported()}`;
 }
 
 export function show({ main, isCurrent }) {

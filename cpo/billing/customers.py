@@ -1,0 +1,79 @@
+"""Invoices as the customer sees them in the app: their own, by who may see them
+(`accounts.rules.may_see_invoices`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from cpo import messages
+from cpo.accounts.enums import CustomerKind
+from cpo.accounts.rules import may_see_invoices
+from cpo.accounts.service import UserRef
+from cpo.accounts.tables import Customer
+from cpo.billing.documents import invoice_pdf
+from cpo.billing.enums import InvoiceStatus
+from cpo.billing.service import InvoiceView
+from cpo.billing.tables import Invoice
+from cpo.errors import NotAllowed, NotFound
+from cpo.i18n import translator
+
+
+class MyInvoice(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    number: str
+    period: str
+    currency: str
+    gross_minor: int
+    status: InvoiceStatus
+    issued_at: datetime
+    due_at: datetime
+
+
+async def _customer_id(user: UserRef, language: str) -> int:
+    kind = None
+    if user.customer_id is not None:
+        row = (
+            await Customer.select(Customer.kind)
+            .where((Customer.id == user.customer_id) & (Customer.operator == user.operator_id))
+            .first()
+        )
+        kind = None if row is None else CustomerKind(row["kind"])
+    if user.customer_id is None or kind is None or not may_see_invoices(user.role, kind):
+        t = translator(language)
+        raise NotAllowed(t.gettext(messages.INVOICES_NOT_YOURS), code="invoices_not_visible")
+    return user.customer_id
+
+
+async def my_invoices(user: UserRef, language: str) -> list[MyInvoice]:
+    customer_id = await _customer_id(user, language)
+    rows = (
+        await Invoice.select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.period,
+            Invoice.currency,
+            Invoice.gross_minor,
+            Invoice.status,
+            Invoice.issued_at,
+            Invoice.due_at,
+        )
+        .where((Invoice.customer == customer_id) & (Invoice.operator == user.operator_id))
+        .order_by(Invoice.sequence, ascending=False)
+    )
+    return [MyInvoice(**row) for row in rows]
+
+
+async def my_invoice_pdf(
+    user: UserRef, invoice_id: int, language: str
+) -> tuple[InvoiceView, bytes]:
+    customer_id = await _customer_id(user, language)
+    owner = (
+        await Invoice.select(Invoice.customer)
+        .where((Invoice.id == invoice_id) & (Invoice.operator == user.operator_id))
+        .first()
+    )
+    if owner is None or owner["customer"] != customer_id:
+        raise NotFound("no such invoice", code="invoice_not_found")
+    return await invoice_pdf(user.operator_id, invoice_id)
