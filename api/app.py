@@ -25,9 +25,13 @@ from api.admin.audit import AuditController
 from api.admin.billing import BillingController
 from api.admin.cards import CardController
 from api.admin.cdrs import CdrController
+from api.admin.exports import SessionExportController
+from api.admin.network import NETWORK_CONTROLLERS
 from api.admin.operators import OperatorProfileController, PlatformOperatorController
 from api.admin.payments import PaymentController
+from api.admin.reports import ReportController
 from api.admin.roaming import RoamingController
+from api.admin.stickers import StickerController
 from api.admin.support import SupportController
 from api.admin.tariffs import AssignmentController, TariffController
 from api.auth import provide_operator, provide_user
@@ -37,6 +41,7 @@ from api.driver.support import DriverTicketController, ProblemController
 from api.errors import domain_error_handler, http_error_handler, validation_error_handler
 from api.health import health
 from api.ocpi.router import ocpi_router
+from api.outgoing_webhooks import HttpWebhookSender
 from api.pwa import COMPRESSION, PWA_HANDLERS
 from api.receipts import receipt_page, receipt_signed_data
 from api.webhooks import provider_webhook
@@ -47,9 +52,11 @@ from cpo.cdrs.tasks import sweep_cdrs_forever
 from cpo.clock import Clock, SystemClock
 from cpo.context import Context
 from cpo.errors import DomainError
+from cpo.notifications.tasks import deliver_notifications_forever
 from cpo.payments.tasks import guard_holds_forever, sweep_payments_forever
-from cpo.ports import Mailer, PaymentGateway
+from cpo.ports import Mailer, PaymentGateway, WebhookSender
 from cpo.redis_bus import RedisBus
+from cpo.reports.tasks import make_monthly_reports_forever
 from cpo.settings import Settings
 from cpo.support.tasks import mail_replies_forever
 from cpo.tokens.tasks import push_cards_forever
@@ -69,6 +76,7 @@ def create_app(
     clock: Clock | None = None,
     payments: PaymentGateway | None = None,
     mailer: Mailer | None = None,
+    webhooks: WebhookSender | None = None,
     roaming_client: PartnerClient | None = None,
     manage_database: bool = True,
 ) -> Litestar:
@@ -96,6 +104,9 @@ def create_app(
             if settings.smtp_url
             else FolderMailer(Path(settings.outbox_dir), sender=settings.mail_from)
         )
+    own_webhooks = None
+    if webhooks is None:
+        own_webhooks = webhooks = HttpWebhookSender()
     own_roaming_client = None
     if roaming_client is None:
         own_roaming_client = roaming_client = PartnerClient(
@@ -108,6 +119,7 @@ def create_app(
         clock=clock,
         payments=payments,
         mailer=mailer,
+        webhooks=webhooks,
         roaming=PartnerAuthorizer(settings, clock, roaming_client),
     )
     bridge = Bridge(ctx)
@@ -124,6 +136,8 @@ def create_app(
             asyncio.create_task(sweep_payments_forever(ctx), name="payment-sweeper"),
             asyncio.create_task(guard_holds_forever(ctx), name="hold-guard"),
             asyncio.create_task(push_cards_forever(ctx), name="card-pusher"),
+            asyncio.create_task(make_monthly_reports_forever(ctx), name="monthly-reports"),
+            asyncio.create_task(deliver_notifications_forever(ctx), name="notifications"),
             *(
                 asyncio.create_task(work, name=f"roaming-{number}")
                 for number, work in enumerate(RoamingWorker(ctx, roaming_client).tasks())
@@ -143,6 +157,8 @@ def create_app(
             await bridge.stop()
             if own_gateway is not None:
                 await own_gateway.close()
+            if own_webhooks is not None:
+                await own_webhooks.close()
             if own_roaming_client is not None:
                 await own_roaming_client.close()
             if own_bus is not None:
@@ -160,6 +176,10 @@ def create_app(
             RoamingController,
             AuditController,
             CardController,
+            StickerController,
+            ReportController,
+            SessionExportController,
+            *NETWORK_CONTROLLERS,
             SupportController,
             OperatorProfileController,
             PlatformOperatorController,

@@ -16,6 +16,8 @@ from cpo.ports import (
     PaymentProvider,
     RoamingAuthorizer,
     RoamingTokenAnswer,
+    WebhookNotSent,
+    WebhookSender,
 )
 from cpo.settings import Settings
 from cpo.stations.schemas import StationRef
@@ -35,6 +37,13 @@ class NoMailer:
         raise MailNotSent("no mailer is configured", retryable=False)
 
 
+class NoWebhooks:
+    """The webhook sender of a platform that posts no webhooks (nothing configured)."""
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        raise WebhookNotSent("no webhook sender is configured", retryable=False)
+
+
 class NoRoaming:
     """The roaming of a platform without partners: nobody else's tokens are known."""
 
@@ -51,4 +60,5 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     payments: PaymentGateway = field(default_factory=NoPaymentProviders)
     mailer: Mailer = field(default_factory=NoMailer)
+    webhooks: WebhookSender = field(default_factory=NoWebhooks)
     roaming: RoamingAuthorizer = field(default_factory=NoRoaming)

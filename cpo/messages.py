@@ -266,6 +266,16 @@ START_NOT_ACCEPTED = N_(
 )
 CHARGING_STARTS = N_("The charge point is starting. Plug in the cable if you have not yet.")
 
+# Operators' notifications about their network (e-mail)
+
+# TRANSLATORS: {station} is a station's name or OCPP identity.
+STATION_OFFLINE_SUBJECT = N_("Station {station} is offline")
+# TRANSLATORS: {at} is a formatted date and time.
+STATION_OFFLINE_TEXT = N_("Station {station} lost its connection at {at} and has not come back.")
+# TRANSLATORS: {error_code} is an OCPP error code such as GroundFailure.
+STATION_FAULT_SUBJECT = N_("Station {station} reports a fault: {error_code}")
+# TRANSLATORS: {connector} is the OCPP connector number (0 is the whole station).
+STATION_FAULT_TEXT = N_("Station {station}, connector {connector}, reported {error_code} at {at}.")
 # Support: a driver reports a problem at a charge point; staff reply.
 
 INVALID_PHONE = N_("Please check the phone number, or leave it empty.")

@@ -90,6 +90,19 @@ class MailNotSent(Exception):
         self.retryable = retryable
 
 
+class WebhookSender(Protocol):
+    """Posts a signed event to an operator's webhook URL; raises WebhookNotSent when the
+    receiver cannot be reached or does not answer 2xx."""
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None: ...
+
+
+class WebhookNotSent(Exception):
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class RoamingTokenAnswer(msgspec.Struct, frozen=True, kw_only=True):
     """A roaming partner's verdict on a token presented at one of our stations."""
 

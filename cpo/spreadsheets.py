@@ -38,3 +38,12 @@ async def csv_stream(
         buffer.truncate()
         writer.writerows(rows)
         yield buffer.getvalue().encode()
+
+
+def take(buffer: io.StringIO) -> bytes:
+    """What a csv.writer wrote into `buffer` so far, as UTF-8; the buffer is emptied (a
+    streamed export writes a batch, takes it, writes the next)."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode("utf-8")

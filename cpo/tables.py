@@ -14,6 +14,7 @@ from cpo.accounts.tables import (
 from cpo.audit.tables import AuditEntry
 from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
 from cpo.cdrs.tables import Cdr, CdrSequence
+from cpo.notifications.tables import NotificationDelivery, NotificationSettings
 from cpo.operators.tables import ApiToken, Operator
 from cpo.partners.tables import (
     PartnerParty,
@@ -24,6 +25,7 @@ from cpo.partners.tables import (
     RoamingPush,
 )
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
+from cpo.reports.tables import MonthlyReportRecord
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
     ChargeStation,
@@ -31,6 +33,7 @@ from cpo.stations.tables import (
     ConnectorStatusEvent,
     Evse,
     Fault,
+    OcppFrame,
     Site,
     StationEvent,
 )
@@ -75,6 +78,10 @@ ALL_TABLES: tuple[type[Table], ...] = (
     AuditEntry,
     StationAuthList,
     TokenPush,
+    MonthlyReportRecord,
+    OcppFrame,
+    NotificationSettings,
+    NotificationDelivery,
     SupportTicket,
     TicketPhoto,
     TicketMessage,

@@ -24,6 +24,7 @@ from cpo.context import Context
 from cpo.sessions.meter_writer import MeterWriter
 from cpo.stations import service as stations
 from cpo.stations.commands import command_topic
+from cpo.stations.frame_log import FrameLog
 from cpo.stations.schemas import StationConnectionChanged
 from ocpp_bridge.connection import ChargerConnection, OcppVersion
 from ocpp_bridge.v16.protocol import OcppV16
@@ -53,23 +54,27 @@ def quiet_refused_upgrades() -> None:
 
 
 class Bridge:
-    """Per-process state of the OCPP endpoint: the meter writer and open connections."""
+    """Per-process state of the OCPP endpoint: the meter writer, the message log and open
+    connections."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.meter_writer = MeterWriter(ctx)
+        self.frame_log = FrameLog(ctx)
         self.validate_outgoing = ctx.settings.ocpp_validate_outgoing
         self.connections: dict[str, ChargerConnection] = {}
 
     async def start(self) -> None:
         await stations.forget_connections_of_node(self.ctx)
         await self.meter_writer.start()
+        await self.frame_log.start()
 
     async def stop(self) -> None:
         for connection in list(self.connections.values()):
             with contextlib.suppress(Exception):
                 await connection.close_socket()
         await self.meter_writer.stop()
+        await self.frame_log.stop()
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:

@@ -14,6 +14,7 @@ import msgspec
 from cpo.bus import NoResponder
 from cpo.errors import ChargerError, ChargerTimeout, ChargerUnavailable, DomainError
 from cpo.stations.commands import Command, CommandReply, CommandRequest, CommandResult
+from cpo.stations.frame_log import Direction
 from cpo.stations.schemas import StationRef
 from ocpp_bridge import rpc
 
@@ -70,10 +71,13 @@ class ChargerConnection:
         return self.bridge.ctx
 
     async def send(self, frame: bytes) -> None:
+        text = frame.decode()
+        self.bridge.frame_log.record(self.station.station_id, Direction.OUT, text)
         async with self._send_lock:
-            await self.send_text(frame.decode())
+            await self.send_text(text)
 
     async def handle_frame(self, data: str | bytes) -> None:
+        self.bridge.frame_log.record(self.station.station_id, Direction.IN, data)
         codes = self.protocol.error_codes
         try:
             frame = rpc.decode_frame(data, formation_violation=codes.formation_violation)

@@ -69,15 +69,28 @@ class TariffController(Controller):
     @post(
         "/preview",
         summary="Price a made-up session",
-        description="What a session with this usage would cost under this definition.",
+        description=(
+            "What a session with this usage would cost under this definition (nothing is "
+            "stored). A definition that makes no sense as a tariff: 422 `invalid_tariff`."
+        ),
     )
-    async def preview(self, data: JSONBody[PricePreview]) -> PriceBreakdown:
+    async def preview(
+        self, operator: CallingOperator, data: JSONBody[PricePreview]
+    ) -> PriceBreakdown:
+        tariffs.check(data.definition)
         return price_session(data.definition, data.usage, data.time_zone)
 
 
 class AssignmentController(Controller):
     path = "/api/admin/tariff-assignments"
     tags = ["admin: tariffs"]
+
+    @get(
+        summary="Where the operator's tariffs apply",
+        description="The operator's default first, then sites, EVSEs and customer groups.",
+    )
+    async def list_assignments(self, operator: CallingOperator) -> list[tariffs.AssignmentView]:
+        return await tariffs.list_assignments(operator.operator_id)
 
     @put(
         summary="Assign a tariff",

@@ -35,7 +35,7 @@ from cpo.cdrs.service import CdrView, SignedValue, view
 from cpo.cdrs.tables import Cdr
 from cpo.errors import InvalidInput, InvalidPeriod
 from cpo.money import minor_digits
-from cpo.spreadsheets import defused
+from cpo.spreadsheets import defused, take
 from cpo.tariffs.schemas import LineType, PriceLine
 
 EXPORT_BATCH_SIZE: Final = 1000  # rows per query of the CSV export
@@ -380,7 +380,7 @@ async def csv_chunks(
     buffer = io.StringIO()
     writer = csv.writer(buffer, dialect=formatter.dialect)
     writer.writerow(CSV_COLUMNS)
-    yield (_BOM if variant is CsvVariant.DE else b"") + _take(buffer)
+    yield (_BOM if variant is CsvVariant.DE else b"") + take(buffer)
     # Fixing the last number at the start makes the file a consistent snapshot: records
     # written while it streams (numbered later) are left for the next export, and none can
     # appear below it later (numbers are committed in order).
@@ -393,15 +393,8 @@ async def csv_chunks(
         if not rows:
             return
         writer.writerows(formatter.row(row) for row in rows)
-        yield _take(buffer)
+        yield take(buffer)
         after = rows[-1]["sequence"]
-
-
-def _take(buffer: io.StringIO) -> bytes:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text.encode("utf-8")
 
 
 class _Formatter:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cpo.stations.enums import ConnectorStatus, RegistrationStatus
 
@@ -45,3 +47,32 @@ def normalize_connector_status(status: str) -> ConnectorStatus:
         return ConnectorStatus(status)
     except ValueError:
         return ConnectorStatus.UNKNOWN
+
+
+def is_valid_time_zone(name: str) -> bool:
+    """An IANA time zone this system knows, e.g. Europe/Berlin."""
+    if not name or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def day_window(now: datetime, time_zone: str) -> tuple[date, datetime, datetime]:
+    """The calendar day `now` falls on in `time_zone`, and its start and end in UTC.
+
+    Days around a DST change last 23 or 25 hours; the window follows the local midnights.
+    """
+    zone = ZoneInfo(time_zone)
+    day = now.astimezone(zone).date()
+    start = datetime.combine(day, time.min, zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, zone)
+    return day, start.astimezone(UTC), end.astimezone(UTC)
+
+
+def fault_duration_s(opened_at: datetime, resolved_at: datetime | None, now: datetime) -> int:
+    """How long a fault lasted, or has lasted so far while open (never negative)."""
+    end = resolved_at or now
+    return max(0, int((end - opened_at).total_seconds()))

@@ -15,6 +15,7 @@ from cpo import database
 from cpo.clock import as_utc
 from cpo.context import Context
 from cpo.errors import Conflict, InvalidInput, NotFound
+from cpo.notifications import service as notifications
 from cpo.operators.tables import Operator
 from cpo.settings import AutoRegistration
 from cpo.stations import passwords, rules
@@ -30,6 +31,7 @@ from cpo.stations.schemas import (
     StationStatusChanged,
     StatusReport,
 )
+from cpo.stations.sites import DEFAULT_TIME_ZONE
 from cpo.stations.tables import (
     ChargeStation,
     Connector,
@@ -43,7 +45,6 @@ log = logging.getLogger(__name__)
 
 # OCPP identities go into a URL path and the Basic auth user name: no colon, no control
 # characters, at most 48 characters (OCPP 1.6 security whitepaper).
-DEFAULT_TIME_ZONE = "Europe/Berlin"
 IDENTITY_PATTERN = re.compile(r"^[\x21-\x39\x3b-\x7e]{1,48}$")
 
 _verified_credentials: dict[tuple[str, str], bool] = {}
@@ -56,15 +57,27 @@ def is_valid_identity(identity: str) -> bool:
 
 async def register_station(ctx: Context, registration: StationRegistration) -> int:
     """Register a station with its EVSEs; returns the station id."""
+    return await insert_station(ctx, registration, await password_hash_for(registration))
+
+
+async def password_hash_for(registration: StationRegistration) -> str | None:
+    """Check the identity and the password's strength; the password's hash (slow: scrypt, so
+    take it before opening a transaction)."""
     if not is_valid_identity(registration.identity):
         raise InvalidInput(f"invalid OCPP identity {registration.identity!r}")
-    password_hash = None
-    if registration.password is not None:
-        try:
-            passwords.check_strength(registration.password)
-        except passwords.WeakPassword as error:
-            raise InvalidInput(str(error), code="weak_password") from error
-        password_hash = await asyncio.to_thread(passwords.hash_password, registration.password)
+    if registration.password is None:
+        return None
+    try:
+        passwords.check_strength(registration.password)
+    except passwords.WeakPassword as error:
+        raise InvalidInput(str(error), code="weak_password") from error
+    return await asyncio.to_thread(passwords.hash_password, registration.password)
+
+
+async def insert_station(
+    ctx: Context, registration: StationRegistration, password_hash: str | None
+) -> int:
+    """The station's rows, with the hash from `password_hash_for` (joins a transaction)."""
     async with database.transaction():
         existing = await ChargeStation.exists().where(
             ChargeStation.identity == registration.identity
@@ -244,16 +257,22 @@ async def mark_disconnected(ctx: Context, station: StationRef, connection_id: st
     now = ctx.clock.now()
     async with database.transaction():
         # A newer connection of the same station (reconnect) may have taken over already.
-        await ChargeStation.update(
-            {
-                ChargeStation.connected_node: None,
-                ChargeStation.connection_id: None,
-                ChargeStation.connected_since: None,
-            }
-        ).where(
-            (ChargeStation.id == station.station_id)
-            & (ChargeStation.connection_id == connection_id)
+        dropped = (
+            await ChargeStation.update(
+                {
+                    ChargeStation.connected_node: None,
+                    ChargeStation.connection_id: None,
+                    ChargeStation.connected_since: None,
+                }
+            )
+            .where(
+                (ChargeStation.id == station.station_id)
+                & (ChargeStation.connection_id == connection_id)
+            )
+            .returning(ChargeStation.id)
         )
+        if dropped:
+            await notifications.station_offline(ctx, station, now)
         await _insert_event(
             station.station_id,
             StationEventKind.DISCONNECTED,
@@ -383,14 +402,16 @@ async def report_status(ctx: Context, station: StationRef, report: StatusReport)
                     (Connector.id == connector_id)
                     & (Connector.status_at.is_null() | (Connector.status_at <= reported_at))
                 )
-        await _update_faults(station, report, reported_at)
+        await _update_faults(ctx, station, report, reported_at)
     event = StationStatusChanged(
         station.identity, report.connector_id, status, report.error_code, reported_at
     )
     await ctx.bus.publish(f"station.{station.identity}.status", msgspec.json.encode(event))
 
 
-async def _update_faults(station: StationRef, report: StatusReport, at: datetime) -> None:
+async def _update_faults(
+    ctx: Context, station: StationRef, report: StatusReport, at: datetime
+) -> None:
     open_faults = (
         (Fault.station == station.station_id)
         & (Fault.ocpp_connector_id == report.connector_id)
@@ -414,6 +435,16 @@ async def _update_faults(station: StationRef, report: StatusReport, at: datetime
             vendor_error_code=report.vendor_error_code,
             opened_at=at,
         )
+    )
+    await notifications.fault_opened(
+        ctx,
+        station,
+        at,
+        connector_id=report.connector_id,
+        error_code=report.error_code,
+        info=report.info,
+        vendor_id=report.vendor_id,
+        vendor_error_code=report.vendor_error_code,
     )
 
 

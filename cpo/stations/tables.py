@@ -1,5 +1,6 @@
 from piccolo.columns import (
     JSON,
+    BigSerial,
     Boolean,
     ForeignKey,
     Integer,
@@ -145,6 +146,11 @@ class Fault(Table, tablename="faults"):
     status = Varchar(length=10, choices=FaultStatus, default=FaultStatus.OPEN, index=True)
     opened_at = Timestamptz()
     resolved_at = Timestamptz(null=True, default=None)
+    # Operator staff saw it (and maybe sent someone); who, as in the audit log.
+    acknowledged_at = Timestamptz(null=True, default=None)
+    acknowledged_by = Varchar(length=255, default="")
+    # Empty when the station itself cleared the fault (a NoError report).
+    resolved_by = Varchar(length=255, default="")
 
 
 class StationEvent(Table, tablename="station_events"):
@@ -158,3 +164,18 @@ class StationEvent(Table, tablename="station_events"):
     detail = Text(default="")
     charger_timestamp = Timestamptz(null=True, default=None)
     received_at = Timestamptz(default=TimestamptzNow())
+
+
+class OcppFrame(Table, tablename="ocpp_frames"):
+    """The station's message log: the last OCPP frames in and out, as they went over the
+    wire (cut at FRAME_TEXT_MAX characters). A ring per station: older rows are pruned."""
+
+    id = BigSerial(primary_key=True)
+
+    station = ForeignKey(references=ChargeStation, on_delete=OnDelete.cascade, index=True)
+    at = Timestamptz()
+    # "in" from the station, "out" to it.
+    direction = Varchar(length=3)
+    frame = Text()
+    # The frame's length before it was cut.
+    length = Integer(default=0)

@@ -57,11 +57,16 @@ class FrozenTariff(msgspec.Struct, frozen=True):
     definition: TariffDefinition
 
 
-def _checked(tariff: TariffInput) -> None:
+def check(definition: TariffDefinition) -> None:
+    """InvalidInput (`invalid_tariff`) with a sentence an operator understands."""
     try:
-        check_definition(tariff.definition)
+        check_definition(definition)
     except TariffProblem as problem:
         raise InvalidInput(str(problem), code="invalid_tariff") from None
+
+
+def _checked(tariff: TariffInput) -> None:
+    check(tariff.definition)
     if tariff.valid_from and tariff.valid_to and tariff.valid_from >= tariff.valid_to:
         raise InvalidInput("a tariff must become valid before it ends", code="invalid_tariff")
     if not tariff.name.strip():
@@ -203,7 +208,7 @@ async def assign_tariff(
         key = "operator"
         target = None
     elif assignment.scope is AssignmentScope.EVSE:
-        evse = await _own_evse(operator_id, target or "")
+        evse = await own_evse(operator_id, target or "")
         key, values["evse"], target = f"evse:{evse['id']}", evse["id"], evse["evse_id"]
     elif assignment.scope is AssignmentScope.SITE:
         site = await _own_site(operator_id, target or "")
@@ -248,7 +253,52 @@ async def assign_tariff(
     return assigned
 
 
-async def _own_evse(operator_id: int, evse_id: str) -> dict[str, Any]:
+class AssignmentView(msgspec.Struct, frozen=True, kw_only=True):
+    scope: AssignmentScope
+    target: str | None  # as Assignment.target
+    target_name: str  # the EVSE ID, the site's name, the group; "" for the operator
+    tariff_id: int
+    tariff_name: str
+
+
+async def list_assignments(operator_id: int) -> list[AssignmentView]:
+    """Where the operator's tariffs apply, the operator's default first."""
+    rows = await TariffAssignment.select(
+        TariffAssignment.scope,
+        TariffAssignment.site,
+        TariffAssignment.site.name,
+        TariffAssignment.evse.evse_id,
+        TariffAssignment.customer_group,
+        TariffAssignment.tariff,
+        TariffAssignment.tariff.name,
+    ).where(TariffAssignment.operator == operator_id)
+    order = list(AssignmentScope)
+    views = []
+    for row in rows:
+        scope = AssignmentScope(row["scope"])
+        target: str | None = None
+        name = ""
+        if scope is AssignmentScope.EVSE:
+            target = name = row["evse.evse_id"]
+        elif scope is AssignmentScope.SITE:
+            target, name = str(row["site"]), row["site.name"]
+        elif scope is AssignmentScope.CUSTOMER_GROUP:
+            target = name = row["customer_group"]
+        views.append(
+            AssignmentView(
+                scope=scope,
+                target=target,
+                target_name=name,
+                tariff_id=row["tariff"],
+                tariff_name=row["tariff.name"],
+            )
+        )
+    return sorted(views, key=lambda view: (order.index(view.scope), view.target_name))
+
+
+async def own_evse(operator_id: int, evse_id: str) -> dict[str, Any]:
+    """The operator's EVSE (`id`, `evse_id` as registered) in any spelling of its ID;
+    NotFound for another operator's, as for one that does not exist."""
     from cpo.stations.rules import compact_evse_id
 
     row: dict[str, Any] | None = (

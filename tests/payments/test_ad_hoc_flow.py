@@ -290,6 +290,10 @@ async def test_a_charger_that_never_reports_the_start_releases_the_hold(shop: Sh
         token = session["token"]
         await shop.pay_by_card(session)
         await shop.until(token, lambda v: v["state"] == "starting")
+        # "starting" is committed just before the command goes out: wait for it to arrive.
+        async with asyncio.timeout(15):
+            while not charger.received_calls:  # noqa: ASYNC110 (a list the client fills)
+                await asyncio.sleep(0.01)
         assert [action for action, _ in charger.received_calls] == ["RemoteStartTransaction"]
         ctx = shop.platform.ctx
         later = _Later(ctx.clock, timedelta(minutes=5))

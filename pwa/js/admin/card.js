@@ -12,7 +12,7 @@ import { adminTable } from "./table.js";
 const REFRESH_MS = 1500;
 
 function pushState(state) {
-  if (state === "accepted") return t("Accepted");
+  if (state === "accepted") return t("Accepted by the station");
   if (state === "failed") return t("Failed");
   if (state === "not_supported") return t("Not supported");
   return t("Pending");

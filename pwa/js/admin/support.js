@@ -106,7 +106,7 @@ function ticketPage(nav, ticket) {
   const session = ticket.session;
   const photoAlt = t("Photo of the report");
   return html`${nav}
-    <p><a href="/admin/support">${t("All reports")}</a></p>
+    <p><a href="/admin/support">${t("All drivers' reports")}</a></p>
     <h1 tabindex="-1">${heading}</h1>
     <section class="card" aria-labelledby="ticket-details">
       <h2 id="ticket-details">${KINDS[ticket.kind]?.()} · ${ticket.station_name || ticket.station_identity}</h2>

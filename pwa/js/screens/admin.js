@@ -9,9 +9,15 @@ import { go } from "../router.js";
 import { problemNotice } from "./offline.js";
 
 // The sections, in the order of the navigation; `module` is the file in ../admin/, `roles`
-// (when given) the only roles that see the section.
+// (when given) the only roles that see the section. The first opens at /admin.
 export const SECTIONS = [
+  { path: "dashboard", module: "dashboard", label: () => t("Dashboard") },
+  { path: "stations", module: "stations", label: () => t("Stations") },
+  { path: "faults", module: "faults", label: () => t("Faults") },
   { path: "support", module: "support", label: () => t("Drivers' reports") },
+  { path: "tariffs", module: "tariffs", label: () => t("Tariffs") },
+  { path: "qr", module: "qr", label: () => t("QR codes") },
+  { path: "reports", module: "reports", label: () => t("Reports") },
   { path: "audit", module: "audit", label: () => t("Audit log") },
   { path: "cards", module: "cards", label: () => t("RFID cards") },
   { path: "brand", module: "brand", label: () => t("Brand") },

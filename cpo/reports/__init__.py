@@ -1,0 +1,1 @@
+"""Monthly reports per operator and station: availability, sessions, energy, revenue, faults."""
