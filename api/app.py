@@ -25,6 +25,7 @@ from api.admin.audit import AuditController
 from api.admin.billing import BillingController
 from api.admin.cards import CardController
 from api.admin.cdrs import CdrController
+from api.admin.customers import CustomerController
 from api.admin.exports import SessionExportController
 from api.admin.network import NETWORK_CONTROLLERS
 from api.admin.operators import OperatorProfileController, PlatformOperatorController
@@ -184,6 +185,7 @@ def create_app(
             OperatorProfileController,
             PlatformOperatorController,
             BillingController,
+            CustomerController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )

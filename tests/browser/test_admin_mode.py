@@ -119,3 +119,34 @@ async def test_the_platform_admin_creates_an_operator_and_sets_a_brand(
         await phone.look("admin-brand")
         evse = await page.request.get("/api/evses/DE*DEM*E0001*1")
         assert (await evse.json())["operator"]["support_phone"] == "+49 30 999999"
+
+
+async def test_the_operator_creates_a_customer_and_invites_a_driver(
+    browser: Browser, shop: Shop, inbox: Inbox
+) -> None:
+    async with phone_at(browser, shop, "de") as phone:
+        page = phone.page
+        await page.goto("/login")
+        await log_in_by_mail(phone, inbox, DEMO_OPERATOR_ADMIN_EMAIL, "Anmeldelink senden")
+        await page.goto("/admin/customers")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Kunden")
+        await page.get_by_label("Art", exact=True).select_option("company")
+        await page.get_by_label("Name", exact=True).fill("Müller Logistik GmbH")
+        await page.get_by_label("E-Mail für Rechnungen").fill("rechnung@mueller.example")
+        await page.get_by_role("button", name="Kunden anlegen").click()
+        await expect(page.locator("#customer-status")).to_have_text(
+            "Müller Logistik GmbH ist angelegt."
+        )
+        await phone.look("admin-customers")
+        await page.get_by_role("link", name="Müller Logistik GmbH").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Müller Logistik GmbH")
+        await page.get_by_label("E-Mail der einzuladenden Person").fill("fritz@mueller.example")
+        await page.get_by_label("Rolle").select_option("fleet_manager")
+        already = len(inbox.messages)
+        await page.get_by_role("button", name="Einladen").click()
+        await expect(page.locator("#customer-status")).to_have_text(
+            "fritz@mueller.example ist eingeladen."
+        )
+        await expect(page.locator("#people-rows")).to_contain_text("Fuhrparkverantwortliche/r")
+        await phone.look("admin-customer")
+        assert (await link_from_mail(inbox, already)).startswith("/login/")

@@ -15,6 +15,7 @@ export const SECTIONS = [
   { path: "stations", module: "stations", label: () => t("Stations") },
   { path: "faults", module: "faults", label: () => t("Faults") },
   { path: "support", module: "support", label: () => t("Drivers' reports") },
+  { path: "customers", module: "customers", label: () => t("Customers") },
   { path: "tariffs", module: "tariffs", label: () => t("Tariffs") },
   { path: "qr", module: "qr", label: () => t("QR codes") },
   { path: "reports", module: "reports", label: () => t("Reports") },
