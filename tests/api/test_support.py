@@ -198,8 +198,10 @@ async def test_one_client_cannot_flood_the_operator(site: AccountsPlatform) -> N
         for _ in range(rules.REPORTS_PER_CLIENT):
             assert (await report(phone)).status_code == 201
         flooded = await report(phone)
-        assert flooded.status_code == 429
-        assert (await report(phone, "DE*XXX*E9999*1")).status_code in {404, 429}
+        assert (flooded.status_code, flooded.json()["code"]) == (429, "too_many_requests")
+        # An unknown charge point is named as such, also to a client over its limit.
+        unknown = await report(phone, "DE*XXX*E9999*1")
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "evse_not_found")
 
 
 async def test_operators_never_see_each_others_reports(
