@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from api.auth import (
     CurrentUser,
     cleared_session_cookie,
+    client_ip,
     current_user,
     operator_staff_only,
     require_json,
@@ -31,10 +32,6 @@ from cpo.i18n import negotiate
 
 AcceptLanguage = Annotated[str | None, HeaderParameter(name="Accept-Language")]
 UserAgent = Annotated[str | None, HeaderParameter(name="User-Agent")]
-
-
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _language(user: UserRef, lang: str | None, accept_language: str | None) -> str:
@@ -71,7 +68,7 @@ class AuthController(Controller):
         require_json(request)
         ctx: Context = state.ctx
         language = negotiate(accept_language, data.language or None)
-        mails = await accounts.request_login_links(ctx, data, language, _client_ip(request))
+        mails = await accounts.request_login_links(ctx, data, language, client_ip(request))
         # Sent after answering, so that the answer takes as long with an account as without.
         return Response(
             b"",

@@ -106,6 +106,11 @@ operator_staff_only = requires_role(*OPERATOR_ROLES)
 operator_admins_only = requires_role(Role.OPERATOR_ADMIN, Role.PLATFORM_ADMIN)
 
 
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    """The caller's address, for rate limits (kept only as a keyed hash)."""
+    return request.client.host if request.client else "unknown"
+
+
 def require_json(request: Request[Any, Any, Any]) -> None:
     """Login requests come from our own scripts as JSON, never from a cross-site form."""
     content_type = request.headers.get("content-type", "")

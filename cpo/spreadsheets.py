@@ -32,12 +32,10 @@ async def csv_stream(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    yield buffer.getvalue().encode()
+    yield take(buffer)
     async for rows in batches:
-        buffer.seek(0)
-        buffer.truncate()
         writer.writerows(rows)
-        yield buffer.getvalue().encode()
+        yield take(buffer)
 
 
 def take(buffer: io.StringIO) -> bytes:

@@ -97,7 +97,7 @@ class CdrController(Controller):
         # Checked here, before the first byte: once streaming, an error can only cut the
         # download short.
         chosen = export.period(date_from, date_to)
-        filename = f"cdrs-{_safe(operator.slug)}-{_stamp(date_from)}-{_stamp(date_to)}.csv"
+        filename = period_filename("cdrs", operator.slug, date_from, date_to)
         return Stream(
             export.csv_chunks(operator.operator_id, chosen, variant),
             media_type=CSV_MEDIA_TYPE,
@@ -157,6 +157,11 @@ class CdrController(Controller):
             credit=export.record(credit, base_url),
             rebill=None if rebill is None else export.record(rebill, base_url),
         )
+
+
+def period_filename(kind: str, slug: str, date_from: datetime, date_to: datetime) -> str:
+    """The download name of an export of one operator and period."""
+    return f"{kind}-{_safe(slug)}-{_stamp(date_from)}-{_stamp(date_to)}.csv"
 
 
 def _safe(text: str) -> str:

@@ -9,7 +9,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery
 from litestar.response import Stream
 
-from api.admin.cdrs import CSV_MEDIA_TYPE, _safe, _stamp
+from api.admin.cdrs import CSV_MEDIA_TYPE, period_filename
 from api.auth import CallingOperator
 from cpo.cdrs.export import period
 from cpo.sessions import export
@@ -38,7 +38,7 @@ class SessionExportController(Controller):
         date_to: FromQuery[datetime],
     ) -> Stream:
         chosen = period(date_from, date_to)  # checked before the first byte
-        name = f"sessions-{_safe(operator.slug)}-{_stamp(date_from)}-{_stamp(date_to)}.csv"
+        name = period_filename("sessions", operator.slug, date_from, date_to)
         return Stream(
             export.csv_chunks(operator.operator_id, chosen),
             media_type=CSV_MEDIA_TYPE,

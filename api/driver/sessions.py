@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api.auth import client_ip
 from cpo.i18n import negotiate
 from cpo.payments import ad_hoc
 
@@ -25,10 +26,6 @@ from cpo.payments import ad_hoc
 REFRESH_S = 5.0
 # After the session finished, how many rounds to wait for the payment to be settled.
 ROUNDS_AFTER_FINISH = 12
-
-
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 class AdHocController(Controller):
@@ -54,7 +51,7 @@ class AdHocController(Controller):
     ) -> ad_hoc.AdHocView:
         language = negotiate(accept_language, data.language or None)
         request_in_language = msgspec.structs.replace(data, language=language)
-        return await ad_hoc.start(state.ctx, evse_id, request_in_language, _client_ip(request))
+        return await ad_hoc.start(state.ctx, evse_id, request_in_language, client_ip(request))
 
     @get("/api/sessions/{token:str}", summary="The session now (poll)", cache_control=None)
     async def view(

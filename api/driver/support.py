@@ -9,15 +9,12 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from api.auth import client_ip
 from cpo.i18n import negotiate
 from cpo.support import rules
 from cpo.support import service as support
 
 AcceptLanguage = Annotated[str | None, HeaderParameter(name="Accept-Language")]
-
-
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 class ProblemController(Controller):
@@ -44,7 +41,7 @@ class ProblemController(Controller):
         evse_id: FromPath[str],
         data: JSONBody[support.ProblemReport],
     ) -> support.ReportReceipt:
-        return await support.report_problem(state.ctx, evse_id, data, _client_ip(request))
+        return await support.report_problem(state.ctx, evse_id, data, client_ip(request))
 
 
 class DriverTicketController(Controller):

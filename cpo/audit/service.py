@@ -7,8 +7,6 @@ CSV export walks forward by id a batch at a time, so a long history never sits i
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -19,7 +17,7 @@ import msgspec
 from cpo.audit.tables import AuditEntry
 from cpo.errors import InvalidPeriod
 from cpo.operators.service import OperatorRef
-from cpo.spreadsheets import defused
+from cpo.spreadsheets import csv_stream, defused
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 500
@@ -168,40 +166,39 @@ async def entries(
     return AuditPage(entries=page, next_before=page[-1].id if len(rows) > limit else None)
 
 
-async def export_csv(operator_id: int, criteria: AuditFilter) -> AsyncIterator[bytes]:
-    """The log as CSV (UTF-8, header row, oldest first), streamed a batch at a time."""
+def _csv_row(entry: AuditView) -> tuple[object, ...]:
+    def text(value: Any) -> str:
+        return "" if value is None else json.dumps(value, ensure_ascii=False)
+
+    return (
+        entry.id,
+        entry.at.isoformat(),
+        entry.actor_kind,
+        "" if entry.actor_id is None else entry.actor_id,
+        defused(entry.actor),
+        entry.action,
+        entry.target_type,
+        defused(entry.target_id),
+        text(entry.before),
+        text(entry.after),
+    )
+
+
+async def _csv_batches(
+    operator_id: int, criteria: AuditFilter
+) -> AsyncIterator[list[tuple[object, ...]]]:
     condition = _where(operator_id, criteria)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue().encode()
     after_id = 0
-    while True:
-        rows = (
-            await AuditEntry.select()
-            .where(condition & (AuditEntry.id > after_id))
-            .order_by(AuditEntry.id)
-            .limit(EXPORT_BATCH_SIZE)
-        )
-        if not rows:
-            return
-        buffer.seek(0)
-        buffer.truncate()
-        for row in rows:
-            entry = _view(row)
-            writer.writerow(
-                (
-                    entry.id,
-                    entry.at.isoformat(),
-                    entry.actor_kind,
-                    "" if entry.actor_id is None else entry.actor_id,
-                    defused(entry.actor),
-                    entry.action,
-                    entry.target_type,
-                    defused(entry.target_id),
-                    "" if entry.before is None else json.dumps(entry.before, ensure_ascii=False),
-                    "" if entry.after is None else json.dumps(entry.after, ensure_ascii=False),
-                )
-            )
-        yield buffer.getvalue().encode()
+    while rows := (
+        await AuditEntry.select()
+        .where(condition & (AuditEntry.id > after_id))
+        .order_by(AuditEntry.id)
+        .limit(EXPORT_BATCH_SIZE)
+    ):
+        yield [_csv_row(_view(row)) for row in rows]
         after_id = rows[-1]["id"]
+
+
+def export_csv(operator_id: int, criteria: AuditFilter) -> AsyncIterator[bytes]:
+    """The log as CSV (UTF-8, header row, oldest first), streamed a batch at a time."""
+    return csv_stream(CSV_COLUMNS, _csv_batches(operator_id, criteria))

@@ -22,7 +22,7 @@ from cpo.billing import rules
 from cpo.billing.rules import Period
 from cpo.billing.service import InvoiceView, invoice_page
 from cpo.money import minor_digits
-from cpo.spreadsheets import defused
+from cpo.spreadsheets import csv_stream, defused
 
 BATCH: Final = 200
 DEBTOR_ACCOUNT_BASE: Final = 10000
@@ -83,42 +83,45 @@ async def _invoices(operator_id: int, period: Period | None) -> AsyncIterator[In
         after = page.next_after
 
 
-async def lines_csv(operator_id: int, period: Period | None) -> AsyncIterator[bytes]:
-    """One row per invoice line (RFC 4180, UTF-8, ISO 8601 times, decimal point)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(LINE_COLUMNS)
-    yield buffer.getvalue().encode()
+def _line_rows(invoice: InvoiceView) -> list[tuple[object, ...]]:
+    issued = invoice.issued_at.astimezone(rules.BILLING_TIME_ZONE).date().isoformat()
+    return [
+        (
+            invoice.number,
+            issued,
+            invoice.period,
+            invoice.customer_id,
+            defused(invoice.customer_name),
+            defused(invoice.customer_vat_id),
+            invoice.status,
+            line.position,
+            line.cdr_number,
+            line.started_at.isoformat(),
+            line.stopped_at.isoformat(),
+            line.evse_id,
+            defused(line.token_label),
+            defused(line.tariff_name),
+            f"{line.energy_wh / 1000:.3f}",
+            f"{line.vat_rate_bp / 100:g}",
+            _amount(line.net_minor, invoice.currency),
+            _amount(line.vat_minor, invoice.currency),
+            _amount(line.gross_minor, invoice.currency),
+            invoice.currency,
+        )
+        for line in invoice.lines
+    ]
+
+
+async def _line_batches(
+    operator_id: int, period: Period | None
+) -> AsyncIterator[list[tuple[object, ...]]]:
     async for invoice in _invoices(operator_id, period):
-        buffer.seek(0)
-        buffer.truncate()
-        issued = invoice.issued_at.astimezone(rules.BILLING_TIME_ZONE).date().isoformat()
-        for line in invoice.lines:
-            writer.writerow(
-                (
-                    invoice.number,
-                    issued,
-                    invoice.period,
-                    invoice.customer_id,
-                    defused(invoice.customer_name),
-                    defused(invoice.customer_vat_id),
-                    invoice.status,
-                    line.position,
-                    line.cdr_number,
-                    line.started_at.isoformat(),
-                    line.stopped_at.isoformat(),
-                    line.evse_id,
-                    defused(line.token_label),
-                    defused(line.tariff_name),
-                    f"{line.energy_wh / 1000:.3f}",
-                    f"{line.vat_rate_bp / 100:g}",
-                    _amount(line.net_minor, invoice.currency),
-                    _amount(line.vat_minor, invoice.currency),
-                    _amount(line.gross_minor, invoice.currency),
-                    invoice.currency,
-                )
-            )
-        yield buffer.getvalue().encode()
+        yield _line_rows(invoice)
+
+
+def lines_csv(operator_id: int, period: Period | None) -> AsyncIterator[bytes]:
+    """One row per invoice line (RFC 4180, UTF-8, ISO 8601 times, decimal point)."""
+    return csv_stream(LINE_COLUMNS, _line_batches(operator_id, period))
 
 
 def datev_header(created_at: datetime, period: Period | None) -> list[str]:
