@@ -104,7 +104,7 @@ class Bundle:
     version: str
     assets: dict[str, Asset]
     texts: dict[str, bytes]  # the drivers' texts by language
-    admin_texts: dict[str, bytes]
+    part_texts: dict[str, dict[str, bytes]]  # by part, then language
     shell: Template
     service_worker: str
 
@@ -117,19 +117,26 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-# Files only admin mode loads: kept out of the drivers' texts and the offline shell.
-ADMIN_FILES: Final = ("js/admin/", "js/screens/admin.js")
+# Parts of the app that load only when opened: admin mode for operator staff, and the
+# contract customer's account sections. Their files stay out of the offline shell and their
+# texts out of the drivers' texts, so a driver's first visit never carries them.
+PARTS: Final = {
+    "admin": ("js/admin/", "js/screens/admin.js"),
+    "contract": ("js/contract/",),
+}
 # The installed app's icons: the launcher keeps its own copy, the offline shell needs none.
 _INSTALL_ICONS: Final = ("icons/icon-192.png", "icons/icon-512.png", "icons/icon-maskable-512.png")
 
 
-def _admin_only(path: str) -> bool:
-    return path.startswith(ADMIN_FILES)
+def part_of(path: str) -> str | None:
+    """The part a file of the app belongs to; None for the drivers' app itself."""
+    return next((part for part, prefixes in PARTS.items() if path.startswith(prefixes)), None)
 
 
-def pwa_texts(language: str, *, admin: bool = False) -> dict[str, str]:
+def pwa_texts(language: str, part: str | None = None) -> dict[str, str]:
     """The app's own texts in one language: message id → text, where the two differ.
-    The drivers' part has every text a driver screen uses; the admin part the rest."""
+    The drivers' texts have every text a driver's screen uses; a part's texts those its
+    files use that no driver's screen does."""
     with catalog_path(language).open("rb") as file:
         catalog = read_po(file)
     gettext = translator(language).gettext
@@ -137,13 +144,15 @@ def pwa_texts(language: str, *, admin: bool = False) -> dict[str, str]:
     for message in catalog:
         if not isinstance(message.id, str) or not message.id:
             continue
-        files = [
-            path.removeprefix("pwa/") for path, _ in message.locations if path.startswith("pwa/")
-        ]
-        if not files:
+        parts = {
+            part_of(path.removeprefix("pwa/"))
+            for path, _ in message.locations
+            if path.startswith("pwa/")
+        }
+        if not parts:
             continue
-        for_drivers = not all(_admin_only(path) for path in files)
-        if for_drivers is not admin:
+        wanted = None in parts if part is None else (None not in parts and part in parts)
+        if wanted:
             text = gettext(message.id)
             if text != message.id:
                 texts[message.id] = text
@@ -165,8 +174,9 @@ def bundle() -> Bundle:
         body = path.read_bytes()
         assets[path.relative_to(PWA_DIR).as_posix()] = Asset(body, media_type, _etag(body))
     texts = {language: _encoded(pwa_texts(language)) for language in SUPPORTED_LANGUAGES}
-    admin_texts = {
-        language: _encoded(pwa_texts(language, admin=True)) for language in SUPPORTED_LANGUAGES
+    part_texts = {
+        part: {language: _encoded(pwa_texts(language, part)) for language in SUPPORTED_LANGUAGES}
+        for part in PARTS
     }
     shell = (PWA_DIR / "index.html").read_text(encoding="utf-8")
     service_worker = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
@@ -174,10 +184,12 @@ def bundle() -> Bundle:
     for name, asset in assets.items():
         digest.update(name.encode() + b"\0" + asset.body)
     for language in SUPPORTED_LANGUAGES:
-        digest.update(language.encode() + b"\0" + texts[language] + admin_texts[language])
+        digest.update(language.encode() + b"\0" + texts[language])
+        for part in PARTS:
+            digest.update(part_texts[part][language])
     digest.update(shell.encode() + service_worker.encode())
     return Bundle(
-        digest.hexdigest()[:12], assets, texts, admin_texts, Template(shell), service_worker
+        digest.hexdigest()[:12], assets, texts, part_texts, Template(shell), service_worker
     )
 
 
@@ -220,6 +232,7 @@ _APP_ROUTES: Final = [
     "/login",
     "/login/{token:str}",
     "/account",
+    "/account/{section:str}",
     "/admin",
     "/admin/{section:path}",
     "/c/{evse_id:str}",
@@ -270,7 +283,7 @@ async def app_file(
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The service worker, told its version and what to keep for starting offline."""
     app = bundle()
-    kept = [name for name in app.assets if not _admin_only(name) and name not in _INSTALL_ICONS]
+    kept = [name for name in app.assets if part_of(name) is None and name not in _INSTALL_ICONS]
     shell = ["/", *(f"{app.base}/{name}" for name in kept)]
     prelude = f"const VERSION = {json.dumps(app.version)};\nconst SHELL = {json.dumps(shell)};\n"
     return _cached(
@@ -298,15 +311,23 @@ async def texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Respons
 
 
 @get(
-    "/api/i18n/{lang:str}/admin",
-    summary="Admin mode's texts in one language",
-    description="Like the drivers' texts, for the texts only admin mode uses.",
-    tags=["admin"],
+    "/api/i18n/{lang:str}/{part:str}",
+    summary="The texts of one part of the app in one language",
+    description=(
+        "Like the drivers' texts, for the texts only one part uses: `admin` (admin mode) or "
+        "`contract` (a contract customer's account sections)."
+    ),
+    tags=["driver"],
 )
-async def admin_texts(request: Request[Any, Any, Any], lang: FromPath[str]) -> Response[bytes]:
+async def part_texts(
+    request: Request[Any, Any, Any], lang: FromPath[str], part: FromPath[str]
+) -> Response[bytes]:
     if lang not in SUPPORTED_LANGUAGES:
         raise NotFound(f"no texts in {lang!r}", code="language_not_supported")
-    return _cached(request, bundle().admin_texts[lang], "application/json", REVALIDATE)
+    texts = bundle().part_texts.get(part)
+    if texts is None:
+        raise NotFound(f"no part {part!r} of the app", code="not_found")
+    return _cached(request, texts[lang], "application/json", REVALIDATE)
 
 
 @dataclass(frozen=True)
@@ -383,4 +404,4 @@ async def manifest(
     )
 
 
-PWA_HANDLERS: Final = [app_shell, app_file, service_worker, texts, admin_texts, manifest]
+PWA_HANDLERS: Final = [app_shell, app_file, service_worker, texts, part_texts, manifest]

@@ -3,7 +3,7 @@
 // of the payment providers: those always go to the network, untouched.
 // VERSION and SHELL are prepended by the server (api/pwa.py).
 
-const APP_PATHS = /^\/(?:|scan|history|offline|account|login|admin(?:\/.*)?|c\/[^/]+(?:\/problem)?|s\/[^/]+|t\/[^/]+)$/;
+const APP_PATHS = /^\/(?:|scan|history|offline|account(?:\/[a-z-]+)?|login|admin(?:\/.*)?|c\/[^/]+(?:\/problem)?|s\/[^/]+|t\/[^/]+)$/;
 // On one bar of signal a fresh page is worth a short wait, not a long one.
 const NETWORK_WAIT_MS = 4000;
 

@@ -41,8 +41,9 @@ async function change(path, body = {}, method = "POST") {
   return asUser(path, { method, body, headers: { "X-CSRF-Token": csrfToken } });
 }
 
-// The admin API as the logged-in operator user: reads as they are, changes with the CSRF token.
-export function adminRequest(path, { method = "GET", body } = {}) {
+// The API as the logged-in user (the account's sections, admin mode): reads as they are,
+// changes with the CSRF token.
+export function userRequest(path, { method = "GET", body } = {}) {
   return method === "GET" ? asUser(path) : change(path, body, method);
 }
 

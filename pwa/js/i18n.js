@@ -62,11 +62,12 @@ export async function useLanguage(language, { remember = false } = {}) {
   document.documentElement.lang = language;
 }
 
-// Admin mode's texts (drivers never load them), added to the current language's.
-export async function useAdminTexts() {
+// The texts of a part of the app that loads when opened ("admin", "contract"): drivers never
+// load them; added to the current language's.
+export async function usePartTexts(part) {
   const language = lang;
   if (language === "en") return;
-  const loaded = await loadTexts(language, "/admin");
+  const loaded = await loadTexts(language, `/${part}`);
   if (lang === language) texts = { ...texts, ...loaded };
 }
 

@@ -13,7 +13,7 @@ const ROUTES = [
   [/^\/s\/([^/]+)$/, "session"],
   [/^\/history$/, "history"],
   [/^\/login(?:\/([^/]+))?$/, "login"],
-  [/^\/account$/, "account"],
+  [/^\/account(?:\/([a-z-]+))?\/?$/, "account"],
   [/^\/admin(?:\/([a-z-]+)(?:\/(.+))?)?\/?$/, "admin"],
   [/^\/offline$/, "offline"],
 ];

@@ -1,7 +1,8 @@
 """A contract customer in Chromium on a 360 px phone: logs in with a link by e-mail, charges
 at the scanned charger under the contract (no payment step), stops from the phone and sees
 the session in the account; adds a passkey (Chromium's virtual authenticator, through the
-DevTools protocol) and logs in with it after logging out."""
+DevTools protocol), logs in with it after logging out, and removes it again in the account's
+passkeys section."""
 
 from __future__ import annotations
 
@@ -115,6 +116,23 @@ async def test_a_passkey_added_then_used_to_log_in(
             "WebAuthn.getCredentials", {"authenticatorId": added["authenticatorId"]}
         )
         assert stored["credentials"][0]["signCount"] >= 1
+
+        # The passkeys section lists it; removed, it no longer logs in (the device keeps it).
+        await page.get_by_role("link", name="Manage passkeys").click()
+        await expect(page).to_have_url(re.compile(r"/account/passkeys$"))
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Passkeys")
+        listed = page.locator(".sessions li")
+        await expect(listed).to_have_count(1)
+        await expect(listed).to_contain_text("Last used")
+        await phone.look("account-passkeys")
+        await listed.get_by_role("button", name="Remove").click()
+        await page.get_by_role("button", name="Yes, remove it").click()
+        await expect(page.locator("[data-status]")).to_have_text("The passkey is removed.")
+        await expect(page.get_by_text("This account has no passkey.")).to_be_visible()
+        await page.get_by_role("link", name="Back to my account").click()
+        await expect(page.locator("#passkeys-title + p")).to_have_text(
+            "Log in faster next time: add a passkey of this device."
+        )
 
 
 async def test_a_used_login_link_says_so_and_offers_a_new_one(

@@ -130,11 +130,12 @@ async def test_the_service_worker_keeps_only_the_shell(http: httpx.AsyncClient) 
         assert "/icons/icon-maskable-512.png" not in kept
         assert "/js/admin/" not in kept
         assert "/js/screens/admin.js" not in kept
+        assert "/js/contract/" not in kept
         assert "/api/" not in kept
         assert "/r/" not in kept
 
 
-async def test_drivers_never_download_admin_texts(http: httpx.AsyncClient) -> None:
+async def test_drivers_never_download_admin_or_account_texts(http: httpx.AsyncClient) -> None:
     async with http:
         drivers = (await http.get("/api/i18n/de")).json()
         admin = await http.get("/api/i18n/de/admin")
@@ -144,6 +145,15 @@ async def test_drivers_never_download_admin_texts(http: httpx.AsyncClient) -> No
         assert drivers["Log in"] == "Anmelden"
         assert "Log in" not in admin.json()
         assert (await http.get("/api/i18n/fr/admin")).status_code == 404
+        # The account's sections bring theirs when opened; drivers never load them either.
+        contract = await http.get("/api/i18n/de/contract")
+        assert contract.status_code == 200
+        assert contract.json()["Remove this passkey?"] == "Diesen Passkey entfernen?"
+        assert "Remove this passkey?" not in drivers
+        assert "Log in" not in contract.json()
+        unknown = await http.get("/api/i18n/de/everything")
+        assert unknown.status_code == 404
+        assert unknown.json()["code"] == "not_found"
 
 
 def test_every_text_of_the_app_is_in_the_catalogs() -> None:

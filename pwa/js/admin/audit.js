@@ -1,7 +1,7 @@
 // The audit log (/admin/audit): every change to the operator's data, who made it and when,
 // with the state before and after; filtered by kind of action, paged, exported as CSV.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, renderScreen } from "../html.js";
 import { dateTime, t } from "../i18n.js";
 
@@ -81,7 +81,7 @@ export async function show({ main, nav, isCurrent }) {
     const status = main.querySelector("#audit-status");
     const more = main.querySelector("#audit-more");
     try {
-      const result = await adminRequest(`/api/admin/audit?${query(filter, fresh ? null : before)}`);
+      const result = await userRequest(`/api/admin/audit?${query(filter, fresh ? null : before)}`);
       if (!isCurrent()) return;
       const rows = main.querySelector("#audit-rows");
       if (fresh) {

@@ -1,7 +1,7 @@
 // The operator's brand and contacts (/admin/brand): what drivers see in the app and on
 // receipts. Admins change it; staff read it.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, renderScreen } from "../html.js";
 import { t } from "../i18n.js";
 
@@ -47,7 +47,7 @@ function page(nav, profile, editable) {
 export async function show({ main, nav, account, isCurrent }) {
   let profile;
   try {
-    profile = await adminRequest("/api/admin/operator");
+    profile = await userRequest("/api/admin/operator");
   } catch (problem) {
     if (isCurrent())
       renderScreen(
@@ -67,7 +67,7 @@ export async function show({ main, nav, account, isCurrent }) {
     const body = Object.fromEntries(FIELDS.map(([name]) => [name, String(form.get(name) || "").trim()]));
     if (!body.name) delete body.name;
     try {
-      await adminRequest("/api/admin/operator", { method: "PATCH", body });
+      await userRequest("/api/admin/operator", { method: "PATCH", body });
       status.textContent = t("Saved. Drivers see the change at their next visit.");
     } catch (problem) {
       status.textContent = problem.message;

@@ -2,7 +2,7 @@
 // (new, changed with before and after, unchanged, invalid with the reasons), then apply it.
 // A file with invalid rows is never applied: fix it and check again.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, renderScreen } from "../html.js";
 import { t } from "../i18n.js";
 import { isAdmin } from "./cards.js";
@@ -134,7 +134,7 @@ export async function show({ main, nav, account, isCurrent }) {
     }
     status.textContent = t("Checking…");
     try {
-      const report = await adminRequest("/api/admin/cards/import/dry-run", { method: "POST", body: { csv: text } });
+      const report = await userRequest("/api/admin/cards/import/dry-run", { method: "POST", body: { csv: text } });
       if (!isCurrent()) return;
       showReport(report);
       status.textContent = t("Checked. Nothing has been changed yet.");
@@ -145,7 +145,7 @@ export async function show({ main, nav, account, isCurrent }) {
   apply?.addEventListener("click", async () => {
     apply.disabled = true;
     try {
-      const report = await adminRequest("/api/admin/cards/import", { method: "POST", body: { csv: text } });
+      const report = await userRequest("/api/admin/cards/import", { method: "POST", body: { csv: text } });
       if (!isCurrent()) return;
       showReport(report);
       apply.disabled = true;

@@ -2,7 +2,7 @@
 // unblocking with a confirmation (staff too), how each station took the change, and where
 // the card charged. /admin/cards/new is the form for a new card.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, renderScreen } from "../html.js";
 import { dateTime, kwh, t } from "../i18n.js";
 import { go } from "../router.js";
@@ -94,7 +94,7 @@ function values(form) {
 
 async function customersOf() {
   try {
-    return await adminRequest("/api/operator/customers/");
+    return await userRequest("/api/operator/customers/");
   } catch {
     return []; // the form still works without the choice of customers
   }
@@ -121,7 +121,7 @@ async function showNew({ main, nav }) {
     const body = { uid: form.uid.value.trim(), ...values(form) };
     if (body.customer_group === null) delete body.customer_group;
     try {
-      const card = await adminRequest("/api/admin/cards", { method: "POST", body });
+      const card = await userRequest("/api/admin/cards", { method: "POST", body });
       go(`/admin/cards/${card.id}`);
     } catch (problem) {
       main.querySelector("#card-error").textContent = problem.message;
@@ -208,7 +208,7 @@ async function showCard({ main, nav, account, isCurrent }, id) {
   let customers = [];
   try {
     [card, customers] = await Promise.all([
-      adminRequest(`/api/admin/cards/${id}`),
+      userRequest(`/api/admin/cards/${id}`),
       isAdmin(account) ? customersOf() : [],
     ]);
   } catch (problem) {
@@ -230,7 +230,7 @@ async function showCard({ main, nav, account, isCurrent }, id) {
     clearTimeout(timer);
     if (!isCurrent()) return;
     try {
-      const pushes = await adminRequest(`/api/admin/cards/${id}/pushes`);
+      const pushes = await userRequest(`/api/admin/cards/${id}/pushes`);
       if (!isCurrent()) return;
       main.querySelector("#push-rows").innerHTML = html`${pushes.map(pushRow)}`.toString();
       const waiting = pushes.filter((push) => push.state === "pending");
@@ -245,7 +245,7 @@ async function showCard({ main, nav, account, isCurrent }, id) {
   };
   const loadSessions = async () => {
     try {
-      const sessions = await adminRequest(`/api/admin/cards/${id}/sessions`);
+      const sessions = await userRequest(`/api/admin/cards/${id}/sessions`);
       if (!isCurrent()) return;
       main.querySelector("#card-sessions").innerHTML = html`${sessions.map(sessionRow)}`.toString();
       main.querySelector("#sessions-status").textContent = sessions.length ? "" : t("This card has not charged yet.");
@@ -255,7 +255,7 @@ async function showCard({ main, nav, account, isCurrent }, id) {
   };
   const act = async (path) => {
     try {
-      await adminRequest(`/api/admin/cards/${id}/${path}`, { method: "POST" });
+      await userRequest(`/api/admin/cards/${id}/${path}`, { method: "POST" });
       await showCard({ main, nav, account, isCurrent }, id);
     } catch (problem) {
       error.textContent = problem.message;
@@ -296,7 +296,7 @@ async function showCard({ main, nav, account, isCurrent }, id) {
     event.preventDefault();
     const saved = main.querySelector("#card-saved");
     try {
-      card = await adminRequest(`/api/admin/cards/${id}`, { method: "PATCH", body: values(event.target) });
+      card = await userRequest(`/api/admin/cards/${id}`, { method: "PATCH", body: values(event.target) });
       main.querySelector(".summary").outerHTML = details(card).toString();
       saved.textContent = t("Saved.");
     } catch (problem) {

@@ -2,7 +2,7 @@
 // CSV, find the cards that charged at a station or EVSE. /admin/cards/new creates one,
 // /admin/cards/import imports a CSV file, /admin/cards/{id} is a card's own page.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, renderScreen } from "../html.js";
 import { dateTime, kwh, t } from "../i18n.js";
 import { adminTable } from "./table.js";
@@ -124,7 +124,7 @@ async function showList({ main, nav, account, isCurrent }) {
   const load = async () => {
     const status = main.querySelector("#cards-status-line");
     try {
-      const result = await adminRequest(`/api/admin/cards?${listQuery(state)}`);
+      const result = await userRequest(`/api/admin/cards?${listQuery(state)}`);
       if (!isCurrent()) return;
       main.querySelector("#cards-rows").innerHTML = html`${result.cards.map(row)}`.toString();
       const shown = { from: result.total ? result.offset + 1 : 0, to: result.offset + result.cards.length, total: result.total };
@@ -167,7 +167,7 @@ async function showList({ main, nav, account, isCurrent }) {
     const status = main.querySelector("#used-at-status");
     const result = main.querySelector("#used-at-result");
     try {
-      const uses = await adminRequest(`/api/admin/cards/used-at?${key}=${encodeURIComponent(place)}`);
+      const uses = await userRequest(`/api/admin/cards/used-at?${key}=${encodeURIComponent(place)}`);
       main.querySelector("#used-at-rows").innerHTML = html`${uses.map(useRow)}`.toString();
       result.hidden = uses.length === 0;
       status.textContent = uses.length ? "" : t("No card has charged there yet.");

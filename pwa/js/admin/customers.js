@@ -2,7 +2,7 @@
 // (/admin/customers/{id}) with its details, tariff group, people (invite a driver or fleet
 // manager), cards and app tokens, and invoices. Admins change; staff read.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { money, t } from "../i18n.js";
 import { adminTable } from "./table.js";
@@ -60,7 +60,7 @@ async function showList(main, nav, account, isCurrent) {
   renderScreen(main, listPage(nav, admin));
   const status = main.querySelector("#customer-status");
   const fill = async () => {
-    const customers = await adminRequest(api);
+    const customers = await userRequest(api);
     if (!isCurrent()) return;
     render(main.querySelector("#customer-rows"), html`${customers.map(customerRow)}`);
     status.textContent = customers.length ? "" : t("No customers yet.");
@@ -76,7 +76,7 @@ async function showList(main, nav, account, isCurrent) {
     const body = Object.fromEntries([...form.entries()].map(([key, value]) => [key, String(value).trim()]));
     if (!body.customer_group) delete body.customer_group;
     try {
-      const created = await adminRequest(api, { method: "POST", body });
+      const created = await userRequest(api, { method: "POST", body });
       event.target.reset();
       await fill();
       status.textContent = t("{name} is created.", { name: created.name });
@@ -186,7 +186,7 @@ async function showCustomer(main, nav, account, id, isCurrent) {
     const status = main.querySelector("#customer-status");
     try {
       const note = await work();
-      if (isCurrent()) draw(await adminRequest(`${api}/${id}`), note);
+      if (isCurrent()) draw(await userRequest(`${api}/${id}`), note);
     } catch (problem) {
       status.textContent = problem.message;
     }
@@ -197,7 +197,7 @@ async function showCustomer(main, nav, account, id, isCurrent) {
       const form = new FormData(event.target);
       const body = Object.fromEntries([...form.entries()].map(([key, value]) => [key, String(value).trim()]));
       act(async () => {
-        await adminRequest(`${api}/${id}`, { method: "PATCH", body });
+        await userRequest(`${api}/${id}`, { method: "PATCH", body });
         return t("Saved.");
       });
     });
@@ -207,13 +207,13 @@ async function showCustomer(main, nav, account, id, isCurrent) {
       const body = Object.fromEntries([...form.entries()].map(([key, value]) => [key, String(value).trim()]));
       body.language = document.documentElement.lang === "en" ? "en" : "de";
       act(async () => {
-        const user = await adminRequest(`${api}/${id}/users`, { method: "POST", body });
+        const user = await userRequest(`${api}/${id}/users`, { method: "POST", body });
         return t("{email} is invited.", { email: user.email });
       });
     });
   }
   try {
-    const detail = await adminRequest(`${api}/${id}`);
+    const detail = await userRequest(`${api}/${id}`);
     if (isCurrent()) draw(detail);
   } catch (problem) {
     if (isCurrent())

@@ -2,7 +2,7 @@
 // running sessions, open faults and today's figures — pushed by the server (server-sent
 // events from GET /api/admin/dashboard/events), never reloaded by hand.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateTime, kw, kwh, money, t } from "../i18n.js";
 import {
@@ -114,7 +114,7 @@ export async function show({ main, nav, isCurrent }) {
   const live = main.querySelector("#dashboard-live");
   const target = main.querySelector("#dashboard-board");
   handleFaultActions(target, main.querySelector("#dashboard-status"), async () => {
-    render(target, board(await adminRequest("/api/admin/dashboard")));
+    render(target, board(await userRequest("/api/admin/dashboard")));
   });
   const source = new EventSource("/api/admin/dashboard/events");
   source.addEventListener("dashboard", (event) => {

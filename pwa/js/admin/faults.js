@@ -2,7 +2,7 @@
 // acknowledge and resolve. Below, who is told when a station faults or goes offline
 // (e-mail recipients, the signed webhook) — changed by operator admins.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { t } from "../i18n.js";
 import { dataTable, faultHeaders, faultRow, handleFaultActions, isAdmin } from "./network.js";
@@ -47,7 +47,7 @@ function notificationsForm(settings, admin) {
 export async function show({ main, nav, account, isCurrent }) {
   const admin = isAdmin(account);
   let filter = new URLSearchParams(location.search).get("status") || "open";
-  const settings = await adminRequest("/api/admin/notifications");
+  const settings = await userRequest("/api/admin/notifications");
   if (!isCurrent()) return undefined;
   const table = dataTable({ caption: t("Faults"), headers: faultHeaders(), id: "faults-table", bodyId: "fault-rows" });
   renderScreen(
@@ -70,7 +70,7 @@ export async function show({ main, nav, account, isCurrent }) {
   const rows = main.querySelector("#fault-rows");
   const status = main.querySelector("#faults-status");
   const load = async () => {
-    const faults = await adminRequest(`/api/admin/faults${filter ? `?status=${filter}` : ""}`);
+    const faults = await userRequest(`/api/admin/faults${filter ? `?status=${filter}` : ""}`);
     if (!isCurrent()) return;
     render(rows, faults.length ? faults.map((fault) => faultRow(fault)) : html`<tr><td colspan="7">${t("No faults.")}</td></tr>`);
   };
@@ -87,7 +87,7 @@ export async function show({ main, nav, account, isCurrent }) {
     event.preventDefault();
     const form = event.target;
     try {
-      await adminRequest("/api/admin/notifications", {
+      await userRequest("/api/admin/notifications", {
         method: "PUT",
         body: {
           notify_offline: form.offline.checked,
@@ -108,7 +108,7 @@ export async function show({ main, nav, account, isCurrent }) {
   });
   main.querySelector("#notify-secret").addEventListener("click", async () => {
     try {
-      const made = await adminRequest("/api/admin/notifications/webhook-secret", { method: "POST" });
+      const made = await userRequest("/api/admin/notifications/webhook-secret", { method: "POST" });
       const intro = t("Verify the X-CPO-Signature header with this secret. It is shown only once:");
       render(
         notifyStatus,

@@ -1,7 +1,7 @@
 // What the network sections (dashboard, stations, faults) share: status words in the
 // operator's language, badges, the operator role check and the fault actions.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html } from "../html.js";
 import { dateTime, duration, t } from "../i18n.js";
 
@@ -145,7 +145,7 @@ export function handleFaultActions(container, status, done) {
     if (!button) return;
     button.disabled = true;
     try {
-      await adminRequest(`/api/admin/faults/${button.dataset.fault}/${button.dataset.action}`, { method: "POST" });
+      await userRequest(`/api/admin/faults/${button.dataset.fault}/${button.dataset.action}`, { method: "POST" });
       status.textContent = button.dataset.action === "resolve" ? t("The fault is resolved.") : t("Acknowledged.");
       await done();
     } catch (problem) {

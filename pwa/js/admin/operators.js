@@ -1,7 +1,7 @@
 // The platform's operators (/admin/operators, platform admins only): the list, and a new
 // operator with its first admin, who is invited by e-mail.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateTime, t } from "../i18n.js";
 
@@ -52,7 +52,7 @@ function page(nav) {
 }
 
 async function fill(main) {
-  const operators = await adminRequest("/api/platform/operators");
+  const operators = await userRequest("/api/platform/operators");
   render(main.querySelector("#operator-rows"), html`${operators.map(row)}`);
 }
 
@@ -70,7 +70,7 @@ export async function show({ main, nav, isCurrent }) {
     const body = Object.fromEntries([...form.entries()].map(([key, value]) => [key, String(value).trim()]));
     body.admin_language = document.documentElement.lang === "en" ? "en" : "de";
     try {
-      const created = await adminRequest("/api/platform/operators", { method: "POST", body });
+      const created = await userRequest("/api/platform/operators", { method: "POST", body });
       event.target.reset();
       status.textContent = t("{operator} is created; its admin has an invitation.", { operator: created.name });
       await fill(main);

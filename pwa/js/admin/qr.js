@@ -1,7 +1,7 @@
 // QR stickers (/admin/qr): every site with its EVSEs; per EVSE the sticker as SVG or PNG,
 // per site an A4 sheet of all of them to print (the server draws every format).
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, renderScreen } from "../html.js";
 import { t } from "../i18n.js";
 
@@ -65,7 +65,7 @@ function page(nav, overview) {
 export async function show({ main, nav, isCurrent }) {
   let overview;
   try {
-    overview = await adminRequest("/api/admin/stickers");
+    overview = await userRequest("/api/admin/stickers");
   } catch (problem) {
     if (!isCurrent()) return undefined;
     renderScreen(main, html`${nav}<h1 tabindex="-1">${t("QR codes")}</h1><p class="error" role="alert">${problem.message}</p>`);

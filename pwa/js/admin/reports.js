@@ -2,7 +2,7 @@
 // making one now (admins), and a report with its charts — availability per station,
 // revenue by payment kind, energy per day — each with the same numbers as a table.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateTime, kwh, lang, locale, money, t } from "../i18n.js";
 import { go } from "../router.js";
@@ -245,7 +245,7 @@ async function showList({ main, nav, account, isCurrent }) {
   const isAdmin = ADMIN_ROLES.includes(account.user.role);
   let entries;
   try {
-    entries = await adminRequest("/api/admin/reports");
+    entries = await userRequest("/api/admin/reports");
   } catch (problem) {
     if (isCurrent()) renderScreen(main, problemPage(nav, problem));
     return;
@@ -266,7 +266,7 @@ async function showList({ main, nav, account, isCurrent }) {
     }
     status.textContent = t("Making the report…");
     try {
-      const stored = await adminRequest("/api/admin/reports", { method: "POST", body: { month } });
+      const stored = await userRequest("/api/admin/reports", { method: "POST", body: { month } });
       if (isCurrent()) go(`/admin/reports/${stored.month}?version=${stored.version}`);
     } catch (problem) {
       status.textContent = problem.message;
@@ -278,7 +278,7 @@ async function showReport({ main, nav, month, isCurrent }) {
   const version = new URLSearchParams(location.search).get("version");
   let stored;
   try {
-    stored = await adminRequest(`/api/admin/reports/${encodeURIComponent(month)}${version ? `?version=${encodeURIComponent(version)}` : ""}`);
+    stored = await userRequest(`/api/admin/reports/${encodeURIComponent(month)}${version ? `?version=${encodeURIComponent(version)}` : ""}`);
   } catch (problem) {
     if (isCurrent()) renderScreen(main, problemPage(nav, problem));
     return;

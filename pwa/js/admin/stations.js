@@ -2,7 +2,7 @@
 // and a station's page (/admin/stations/{id}): its data and EVSEs (edited by admins),
 // remote commands with the charger's answer, the OCPP message log and its faults.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateTime, locale, t } from "../i18n.js";
 import {
@@ -86,7 +86,7 @@ function registerForm(sites) {
 
 async function showList({ main, nav, account, isCurrent }) {
   const admin = isAdmin(account);
-  const [stations, sites] = await Promise.all([adminRequest("/api/admin/stations"), adminRequest("/api/admin/sites")]);
+  const [stations, sites] = await Promise.all([userRequest("/api/admin/stations"), userRequest("/api/admin/sites")]);
   if (!isCurrent()) return undefined;
   const table = dataTable({
     caption: t("Stations"),
@@ -105,13 +105,13 @@ async function showList({ main, nav, account, isCurrent }) {
   );
   const status = main.querySelector("#stations-status");
   const rows = main.querySelector("#stations-rows");
-  const reload = async () => render(rows, stationRows(await adminRequest("/api/admin/stations"), admin));
+  const reload = async () => render(rows, stationRows(await userRequest("/api/admin/stations"), admin));
   rows.addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-decide]");
     if (!button) return;
     button.disabled = true;
     try {
-      const station = await adminRequest(`/api/admin/stations/${button.dataset.station}/registration`, {
+      const station = await userRequest(`/api/admin/stations/${button.dataset.station}/registration`, {
         method: "POST",
         body: { status: button.dataset.decide },
       });
@@ -137,7 +137,7 @@ async function showList({ main, nav, account, isCurrent }) {
         : [],
     };
     try {
-      const registered = await adminRequest("/api/admin/stations", { method: "POST", body });
+      const registered = await userRequest("/api/admin/stations", { method: "POST", body });
       const intro = t("{station} is registered. Set this password as its AuthorizationKey now – it is shown only once:", {
         station: registered.station.identity,
       });
@@ -413,7 +413,7 @@ async function showStation({ main, nav, account, id, isCurrent }) {
   let station;
   let sites;
   try {
-    [station, sites] = await Promise.all([adminRequest(`/api/admin/stations/${id}`), adminRequest("/api/admin/sites")]);
+    [station, sites] = await Promise.all([userRequest(`/api/admin/stations/${id}`), userRequest("/api/admin/sites")]);
   } catch (problem) {
     if (!isCurrent()) return undefined;
     renderScreen(
@@ -430,15 +430,15 @@ async function showStation({ main, nav, account, id, isCurrent }) {
   renderScreen(main, stationPage(nav, station, sites, admin));
 
   const refreshStation = async () => {
-    station = await adminRequest(`/api/admin/stations/${id}`);
+    station = await userRequest(`/api/admin/stations/${id}`);
     render(main.querySelector("#station-facts"), dataList(station));
   };
   const loadLog = async () => {
-    render(main.querySelector("#log-rows"), messageRows(await adminRequest(`/api/admin/stations/${id}/messages?limit=100`)));
+    render(main.querySelector("#log-rows"), messageRows(await userRequest(`/api/admin/stations/${id}/messages?limit=100`)));
   };
   const faultRows = main.querySelector("#station-fault-rows");
   const loadFaults = async () => {
-    const faults = await adminRequest(`/api/admin/faults?station_id=${id}&limit=50`);
+    const faults = await userRequest(`/api/admin/faults?station_id=${id}&limit=50`);
     render(
       faultRows,
       faults.length
@@ -456,7 +456,7 @@ async function showStation({ main, nav, account, id, isCurrent }) {
       block.hidden = !block.dataset.for.split(" ").includes(type);
     }
     if (type === "remote_stop") {
-      const sessions = await adminRequest(`/api/admin/stations/${id}/sessions`);
+      const sessions = await userRequest(`/api/admin/stations/${id}/sessions`);
       render(
         form.transaction,
         sessions
@@ -476,7 +476,7 @@ async function showStation({ main, nav, account, id, isCurrent }) {
     send.disabled = true;
     render(result, html`<p class="loading">${t("Waiting for the station's answer…")}</p>`);
     try {
-      const answered = await adminRequest(`/api/admin/stations/${id}/commands`, {
+      const answered = await userRequest(`/api/admin/stations/${id}/commands`, {
         method: "POST",
         body: commandBody(form),
       });
@@ -494,7 +494,7 @@ async function showStation({ main, nav, account, id, isCurrent }) {
     event.preventDefault();
     const siteId = event.target.site.value ? Number(event.target.site.value) : 0;
     try {
-      await adminRequest(`/api/admin/stations/${id}`, {
+      await userRequest(`/api/admin/stations/${id}`, {
         method: "PATCH",
         body: { name: event.target.name.value.trim(), site_id: siteId },
       });
@@ -509,7 +509,7 @@ async function showStation({ main, nav, account, id, isCurrent }) {
     const form = event.target;
     const site = station.site;
     try {
-      await adminRequest(`/api/admin/sites/${form.dataset.site}`, {
+      await userRequest(`/api/admin/sites/${form.dataset.site}`, {
         method: "PUT",
         body: {
           name: form.name.value.trim(),
@@ -532,7 +532,7 @@ async function showStation({ main, nav, account, id, isCurrent }) {
     evseForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        await adminRequest(`/api/admin/evses/${evseForm.dataset.evse}`, {
+        await userRequest(`/api/admin/evses/${evseForm.dataset.evse}`, {
           method: "PATCH",
           body: {
             evse_id: evseForm.evse_id.value.trim(),

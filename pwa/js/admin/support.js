@@ -2,7 +2,7 @@
 // (/admin/support/{id}) with its photo, the driver's session, the station's open faults,
 // the conversation, an answer, the status and "release the cable".
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateTime, kwh, t } from "../i18n.js";
 import { go } from "../router.js";
@@ -76,7 +76,7 @@ async function showList(main, nav, isCurrent) {
     go(`/admin/support${chosen ? `?status=${chosen}` : ""}`, { replace: true });
   });
   try {
-    const page = await adminRequest(`${api}?limit=200${status ? `&status=${status}` : ""}`);
+    const page = await userRequest(`${api}?limit=200${status ? `&status=${status}` : ""}`);
     if (!isCurrent()) return;
     render(main.querySelector("#ticket-rows"), html`${page.tickets.map(listRow)}`);
     main.querySelector("#ticket-list-status").textContent = page.tickets.length ? "" : t("No reports.");
@@ -186,7 +186,7 @@ function ticketPage(nav, ticket) {
 async function showTicket(main, nav, id, isCurrent) {
   let ticket;
   try {
-    ticket = await adminRequest(`${api}/${id}`);
+    ticket = await userRequest(`${api}/${id}`);
   } catch (problem) {
     if (isCurrent()) renderScreen(main, html`${nav}${problemNotice(problem)}`);
     return;
@@ -204,7 +204,7 @@ async function showTicket(main, nav, id, isCurrent) {
     status.textContent = "";
     try {
       const note = await work();
-      if (isCurrent()) redraw(await adminRequest(`${api}/${id}`), note);
+      if (isCurrent()) redraw(await userRequest(`${api}/${id}`), note);
     } catch (problem) {
       status.textContent = problem.message;
     }
@@ -214,7 +214,7 @@ async function showTicket(main, nav, id, isCurrent) {
       event.preventDefault();
       const status = event.target.status.value;
       act(async () => {
-        await adminRequest(`${api}/${id}`, { method: "PATCH", body: { status } });
+        await userRequest(`${api}/${id}`, { method: "PATCH", body: { status } });
         return t("Status saved.");
       });
     });
@@ -223,7 +223,7 @@ async function showTicket(main, nav, id, isCurrent) {
       const body = event.target.body.value.trim();
       if (!body) return;
       act(async () => {
-        await adminRequest(`${api}/${id}/replies`, { method: "POST", body: { body } });
+        await userRequest(`${api}/${id}/replies`, { method: "POST", body: { body } });
         return t("Answer sent.");
       });
     });
@@ -232,7 +232,7 @@ async function showTicket(main, nav, id, isCurrent) {
     dialog?.addEventListener("close", () => {
       if (dialog.returnValue !== "unlock") return;
       act(async () => {
-        const { status } = await adminRequest(`${api}/${id}/unlock`, { method: "POST" });
+        const { status } = await userRequest(`${api}/${id}/unlock`, { method: "POST" });
         return t("The charge point answered: {answer}", { answer: status });
       });
     });

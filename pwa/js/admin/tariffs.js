@@ -3,7 +3,7 @@
 // minutes, kW), a live preview of a 20 kWh / 1 h session, and where each tariff applies.
 // The API's units (millionths per kWh or minute, seconds, Wh, W) are converted here only.
 
-import { adminRequest } from "../account.js";
+import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateTime, lang, locale, money, t } from "../i18n.js";
 import { go } from "../router.js";
@@ -472,8 +472,8 @@ async function showForm({ main, nav, account, tariffId, isCurrent }) {
   let tariff = null;
   let currency = "EUR";
   try {
-    if (tariffId) tariff = await adminRequest(`/api/admin/tariffs/${encodeURIComponent(tariffId)}`);
-    else currency = (await adminRequest("/api/admin/tariffs"))[0]?.currency || "EUR";
+    if (tariffId) tariff = await userRequest(`/api/admin/tariffs/${encodeURIComponent(tariffId)}`);
+    else currency = (await userRequest("/api/admin/tariffs"))[0]?.currency || "EUR";
   } catch (problem) {
     if (isCurrent()) renderScreen(main, html`${nav}<h1 tabindex="-1">${t("Tariffs")}</h1><p class="error" role="alert">${problem.message}</p>`);
     return;
@@ -503,7 +503,7 @@ async function showForm({ main, nav, account, tariffId, isCurrent }) {
     };
     const mine = (asked += 1);
     try {
-      const price = await adminRequest("/api/admin/tariffs/preview", { method: "POST", body: { definition: body.definition, usage } });
+      const price = await userRequest("/api/admin/tariffs/preview", { method: "POST", body: { definition: body.definition, usage } });
       if (mine === asked && isCurrent()) render(preview, previewMarkup(price));
     } catch (problem) {
       if (mine === asked && isCurrent()) render(preview, html`<p class="error">${problem.message}</p>`);
@@ -545,7 +545,7 @@ async function showForm({ main, nav, account, tariffId, isCurrent }) {
       return;
     }
     try {
-      await adminRequest(tariff ? `/api/admin/tariffs/${tariff.id}` : "/api/admin/tariffs", {
+      await userRequest(tariff ? `/api/admin/tariffs/${tariff.id}` : "/api/admin/tariffs", {
         method: tariff ? "PUT" : "POST",
         body,
       });
@@ -696,9 +696,9 @@ async function showList({ main, nav, account, isCurrent }) {
   let places;
   try {
     [tariffs, assignments, places] = await Promise.all([
-      adminRequest("/api/admin/tariffs"),
-      adminRequest("/api/admin/tariff-assignments"),
-      adminRequest("/api/admin/stickers"),
+      userRequest("/api/admin/tariffs"),
+      userRequest("/api/admin/tariff-assignments"),
+      userRequest("/api/admin/stickers"),
     ]);
   } catch (problem) {
     if (isCurrent()) renderScreen(main, html`${nav}<h1 tabindex="-1">${t("Tariffs")}</h1><p class="error" role="alert">${problem.message}</p>`);
@@ -722,11 +722,11 @@ async function showList({ main, nav, account, isCurrent }) {
       return;
     }
     try {
-      await adminRequest("/api/admin/tariff-assignments", {
+      await userRequest("/api/admin/tariff-assignments", {
         method: "PUT",
         body: { scope, target: scope === "operator" ? null : String(target).trim(), tariff_id: Number(form.tariff.value) },
       });
-      const fresh = await adminRequest("/api/admin/tariff-assignments");
+      const fresh = await userRequest("/api/admin/tariff-assignments");
       if (!isCurrent()) return;
       render(main.querySelector("#assignments tbody"), html`${fresh.map(assignmentRow)}`);
       status.textContent = t("Assigned.");

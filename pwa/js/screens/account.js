@@ -1,6 +1,8 @@
 // The contract customer's account (/account): the session running now (live, with Stop),
 // a start that is on its way, all sessions of the contract (app and card alike), passkeys,
 // and logging out. Without a login it sends the driver to /login and back.
+// The account's sections (/account/{section}) live in ../contract/: their modules and texts
+// load when one is opened, so they never weigh on a driver's first visit.
 
 import {
   START_WAIT_MS,
@@ -17,12 +19,56 @@ import {
 } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateOnly, dateTime, duration, kw, kwh, lang, money, t } from "../i18n.js";
+import { openPart } from "../part.js";
 import { go } from "../router.js";
 import { bindStop, liveFigures, stopControls } from "./charging.js";
 import { problemNotice } from "./offline.js";
 
 // While a session runs: a fresh look this often (the list is one small query).
 const LIVE_POLL_MS = 2000;
+
+// The account's sections, in the order of the overview's list; `module` is the file in
+// ../contract/, `roles` (when given) the only roles that see the section; `listed: false`
+// for a section the overview links to from elsewhere.
+export const SECTIONS = [{ path: "passkeys", module: "passkeys", label: () => t("Passkeys"), listed: false }];
+
+const visibleTo = (account) => (section) => !section.roles || section.roles.includes(account.user.role);
+
+function sectionLinks(account) {
+  const sections = SECTIONS.filter((section) => section.listed !== false && visibleTo(account)(section));
+  if (!sections.length) return "";
+  return html`<nav aria-label="${t("My account")}">
+    <ul class="account-sections">
+      ${sections.map((section) => html`<li><a href="/account/${section.path}">${section.label()}</a></li>`)}
+    </ul>
+  </nav>`;
+}
+
+async function showSection({ main, params: [path], isCurrent }) {
+  const section = SECTIONS.find((candidate) => candidate.path === path);
+  if (!section) {
+    go("/account", { replace: true });
+    return undefined;
+  }
+  const opened = await openPart({
+    main,
+    isCurrent,
+    part: "contract",
+    load: () => import(`../contract/${section.module}.js`),
+  });
+  if (!opened) return undefined;
+  const { account, module } = opened;
+  if (isOperatorUser(account)) {
+    go("/admin", { replace: true });
+    return undefined;
+  }
+  if (!visibleTo(account)(section)) {
+    go("/account", { replace: true });
+    return undefined;
+  }
+  document.title = section.label();
+  return module.show({ main, account, isCurrent });
+}
 
 const STATES = {
   active: () => t("Charging"),
@@ -135,6 +181,7 @@ function page(account, sessions, pending, passkeyMessage = "") {
     <p class="muted">${[customer, account.operator.name].filter(Boolean).join(" · ")}</p>
     ${running ? live(running) : starting(pending)}
     <p><a class="button ${running || pending ? "secondary" : "primary"}" href="/scan">${t("Start charging")}</a></p>
+    ${sectionLinks(account)}
     <section aria-labelledby="sessions-title">
       <h2 id="sessions-title">${t("Sessions of my contract")}</h2>
       ${
@@ -152,13 +199,15 @@ function page(account, sessions, pending, passkeyMessage = "") {
     <section class="card" aria-labelledby="passkeys-title">
       <h2 id="passkeys-title">${t("Passkeys")}</h2>
       <p>${passkeyCount}</p>
+      ${account.passkeys ? html`<p class="links"><a href="/account/passkeys">${t("Manage passkeys")}</a></p>` : ""}
       ${passkeysWork() ? html`<p><button class="button secondary" type="button" data-add-passkey>${t("Add a passkey")}</button></p>` : ""}
       <p role="status" data-passkey-status>${passkeyMessage}</p>
     </section>
     <p><button class="button secondary" type="button" data-logout>${t("Log out")}</button></p>`;
 }
 
-export async function show({ main, isCurrent }) {
+export async function show({ main, params = [], isCurrent }) {
+  if (params[0]) return showSection({ main, params, isCurrent });
   document.title = t("My account");
   render(main, html`<p class="loading" role="status">${t("Loading…")}</p>`);
   let account;

@@ -2,11 +2,11 @@
 // This screen checks the login (operator roles only), draws the sections' navigation and
 // hands the rest of the path to the section's module in ../admin/.
 
-import { isOperatorUser, me } from "../account.js";
-import { html, render, renderScreen } from "../html.js";
-import { t, useAdminTexts } from "../i18n.js";
+import { isOperatorUser } from "../account.js";
+import { html, renderScreen } from "../html.js";
+import { t } from "../i18n.js";
+import { openPart } from "../part.js";
 import { go } from "../router.js";
-import { problemNotice } from "./offline.js";
 
 // The sections, in the order of the navigation; `module` is the file in ../admin/, `roles`
 // (when given) the only roles that see the section. The first opens at /admin.
@@ -41,18 +41,9 @@ export async function show({ main, params: [sectionPath, rest], isCurrent }) {
     go(`/admin/${SECTIONS[0].path}`, { replace: true });
     return undefined;
   }
-  render(main, html`<p class="loading" role="status">${t("Loading…")}</p>`);
-  let account;
-  let module;
-  try {
-    [account, module] = await Promise.all([me(), import(`../admin/${section.module}.js`), useAdminTexts()]);
-  } catch (problem) {
-    if (!isCurrent()) return undefined;
-    if (problem.status === 401) go(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true });
-    else renderScreen(main, problemNotice(problem));
-    return undefined;
-  }
-  if (!isCurrent()) return undefined;
+  const opened = await openPart({ main, isCurrent, part: "admin", load: () => import(`../admin/${section.module}.js`) });
+  if (!opened) return undefined;
+  const { account, module } = opened;
   if (!isOperatorUser(account) || !visibleTo(account)(section)) {
     renderScreen(
       main,
