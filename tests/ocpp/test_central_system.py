@@ -296,7 +296,16 @@ async def test_authorize_answers_per_token(platform: RunningPlatform) -> None:
         assert (await status_of("UNKNOWN-CARD"))["status"] == "Invalid"
         fleet = await status_of(FLEET_1)
         assert fleet == {"status": "Accepted", "parentIdTag": "FLEET-STADTWERKE"}
-        await start(client, ANNA)
+        # Only a recent session counts as running for ConcurrentTx: this one starts now.
+        await client.call(
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": ANNA,
+                "meterStart": 10_000,
+                "timestamp": datetime.now(UTC).isoformat(),
+            },
+        )
         async with connect(platform.ocpp_url, "DEMO-AC-2", "demo-password-demo-ac-2") as other:
             await boot(other)
             concurrent = await other.call("Authorize", {"idTag": ANNA})
