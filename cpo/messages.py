@@ -332,8 +332,9 @@ INVOICE_MAIL_TEXT = N_(
     "Hello,\n\nattached is your invoice for {period}: {amount}, due on {date}.\n\n"
     "Thank you for charging with {operator}."
 )
-# TRANSLATORS: the title of a credit note (German: "Rechnungskorrektur").
-CREDIT_NOTE_TITLE = N_("Credit note")
+# TRANSLATORS: the title of a credit note that corrects an invoice (German:
+# "Rechnungskorrektur").
+CREDIT_NOTE_TITLE = N_("Credit note (invoice correction)")
 CREDIT_NOTE_NUMBER_LABEL = N_("Credit note number")
 CREDIT_NOTE_DATE_LABEL = N_("Credit note date")
 # TRANSLATORS: {number} is the corrected invoice's number, {date} its date.

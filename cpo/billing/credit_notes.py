@@ -27,14 +27,13 @@ from cpo.billing.enums import InvoiceKind, InvoiceStatus
 from cpo.billing.service import (
     InvoiceView,
     billing_details,
+    cancelled_records,
     end_of_day,
     get_invoice,
     next_number,
 )
 from cpo.billing.tables import Invoice, InvoiceLine
-from cpo.cdrs.enums import CdrKind
 from cpo.cdrs.service import correct_cdr
-from cpo.cdrs.tables import Cdr
 from cpo.context import Context
 from cpo.errors import Conflict, InvalidInput, NotFound
 from cpo.operators.service import OperatorRef, require_admin
@@ -52,17 +51,6 @@ class CreditNoteRequest(msgspec.Struct, frozen=True, kw_only=True):
     ) = None
     # Bill the same energy again (a rebill record for the next monthly run).
     rebill: bool = False
-
-
-async def _credited_positions(invoice_id: int) -> set[int]:
-    """Lines whose record has been cancelled already (by a credit note or otherwise)."""
-    credit_records = Cdr.select(Cdr.corrects).where(
-        (Cdr.kind == CdrKind.CREDIT) & Cdr.corrects.is_not_null()
-    )
-    rows = await InvoiceLine.select(InvoiceLine.position).where(
-        (InvoiceLine.invoice == invoice_id) & InvoiceLine.cdr.is_in(credit_records)
-    )
-    return {int(row["position"]) for row in rows}
 
 
 def _chosen(
@@ -118,7 +106,9 @@ async def issue_credit_note(
             .where(InvoiceLine.invoice == invoice_id)
             .order_by(InvoiceLine.position)
         )
-        chosen = _chosen(lines, request.positions, await _credited_positions(invoice_id))
+        cancelled = await cancelled_records([line["cdr"] for line in lines])
+        credited = {int(line["position"]) for line in lines if line["cdr"] in cancelled}
+        chosen = _chosen(lines, request.positions, credited)
         credits = []
         for line in chosen:
             credit, _ = await correct_cdr(

@@ -30,6 +30,7 @@ from cpo.billing import events, rules
 from cpo.billing.enums import InvoiceEvent, InvoiceKind, InvoiceStatus, RunState
 from cpo.billing.rules import Period
 from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
+from cpo.cdrs.enums import CdrKind
 from cpo.cdrs.tables import Cdr
 from cpo.context import Context
 from cpo.errors import Conflict, InvalidInput, NotFound
@@ -54,6 +55,8 @@ class InvoiceLineView(msgspec.Struct, frozen=True, kw_only=True):
     net_minor: int
     vat_minor: int
     gross_minor: int
+    # An invoice's line whose record was cancelled by a credit note (credited once only).
+    credited: bool = False
 
 
 class VatAmounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -387,14 +390,28 @@ async def run_billing(
 # --- reading invoices ---------------------------------------------------------------------
 
 
+async def cancelled_records(cdr_ids: list[int]) -> set[int]:
+    """Those of the records that a credit record cancels (a line can be credited once)."""
+    if not cdr_ids:
+        return set()
+    rows = await Cdr.select(Cdr.corrects).where(
+        (Cdr.kind == CdrKind.CREDIT) & Cdr.corrects.is_in(cdr_ids)
+    )
+    return {int(row["corrects"]) for row in rows}
+
+
 async def _lines(invoice_id: int) -> list[InvoiceLineView]:
     rows = (
         await InvoiceLine.select()
         .where(InvoiceLine.invoice == invoice_id)
         .order_by(InvoiceLine.position)
     )
-    fields = InvoiceLineView.__struct_fields__
-    return [InvoiceLineView(**{name: row[name] for name in fields}) for row in rows]
+    cancelled = await cancelled_records([row["cdr"] for row in rows])
+    fields = set(InvoiceLineView.__struct_fields__) - {"credited"}
+    return [
+        InvoiceLineView(**{name: row[name] for name in fields}, credited=row["cdr"] in cancelled)
+        for row in rows
+    ]
 
 
 async def _view(row: dict[str, Any]) -> InvoiceView:
