@@ -27,7 +27,7 @@ async def site(demo: Context) -> AsyncIterator[AccountsPlatform]:
 
 
 async def test_bill_last_month_by_hand_and_export_it(site: AccountsPlatform) -> None:
-    period = await anna_charges_last_month(site)
+    period = await anna_charges_last_month(site.ctx)
     async with script(site) as http:
         ran = await http.post("/api/admin/billing-runs", json={"period": str(period)})
         assert ran.status_code == 200, ran.text
@@ -106,7 +106,7 @@ async def test_staff_read_invoices_but_do_not_run_billing(
 
 
 async def test_customers_see_their_own_invoices_in_the_app(site: AccountsPlatform) -> None:
-    period = await anna_charges_last_month(site)
+    period = await anna_charges_last_month(site.ctx)
     async with script(site) as http:
         number = (await http.post("/api/admin/billing-runs", json={"period": str(period)})).json()[
             "new_invoices"

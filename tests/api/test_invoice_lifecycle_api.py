@@ -83,7 +83,7 @@ async def test_credit_note_payment_exports_and_signed_invoice_events(
         )
         assert refused.status_code == 400, refused.text
 
-        period = await anna_charges_last_month(site, 20_000, 8_000)
+        period = await anna_charges_last_month(site.ctx, 20_000, 8_000)
         ran = await http.post("/api/admin/billing-runs", json={"period": str(period)})
         [number] = ran.json()["new_invoices"]
         assert (await site.mailer.next_mail()).to == DEMO_ANNA_EMAIL
@@ -229,7 +229,7 @@ async def test_staff_read_invoices_but_neither_pay_nor_credit(
     await accounts.create_user(
         demo, operator_id, accounts.UserInput(email="staff@example.org", role=Role.OPERATOR_STAFF)
     )
-    period = await anna_charges_last_month(site, 20_000, 8_000)
+    period = await anna_charges_last_month(site.ctx, 20_000, 8_000)
     async with script(site) as http:
         await http.post("/api/admin/billing-runs", json={"period": str(period)})
         [invoice] = (await http.get("/api/admin/invoices")).json()["invoices"]

@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 
 from cpo.billing import rules
+from cpo.context import Context
 from cpo.demo import DEMO_API_TOKEN
 from cpo.sessions import service as sessions
 from cpo.sessions.schemas import StartReport, StopReport
@@ -24,22 +25,22 @@ def script(site: AccountsPlatform) -> httpx.AsyncClient:
     )
 
 
-async def anna_charges_last_month(site: AccountsPlatform, *energies_wh: int) -> rules.Period:
+async def anna_charges_last_month(ctx: Context, *energies_wh: int) -> rules.Period:
     """One two-hour session per energy (20 kWh when none is given), ten days before the
     month's end and then a day apart."""
-    period = rules.month_before(site.clock.now())
+    period = rules.month_before(ctx.clock.now())
     row = await ChargeStation.select().where(ChargeStation.identity == "DEMO-AC-1").first()
     assert row is not None
     ref = StationRef(row["id"], row["operator"], "DEMO-AC-1")
     for day, energy_wh in enumerate(energies_wh or (20_000,)):
         start = period.ends_at - timedelta(days=10 - day)
         started = await sessions.start_transaction(
-            site.ctx,
+            ctx,
             ref,
             StartReport(connector_id=1, id_tag=ANNAS_CARD, meter_start_wh=0, timestamp=start),
         )
         await sessions.stop_transaction(
-            site.ctx,
+            ctx,
             ref,
             StopReport(
                 transaction_id=started.transaction_id,
