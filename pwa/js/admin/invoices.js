@@ -142,6 +142,7 @@ async function showList(main, nav, isCurrent) {
 
 function lineRow(line, invoice, canCredit) {
   const choose = canCredit && !line.credited;
+  const creditThis = t("Credit line {position}", { position: line.position });
   return html`<tr>
     <td>
       ${
@@ -152,7 +153,7 @@ function lineRow(line, invoice, canCredit) {
               value="${line.position}"
               form="credit-form"
               id="line-${line.position}"
-              aria-label="${t("Credit line {position}", { position: line.position })}"
+              aria-label="${creditThis}"
             />`
           : ""
       }
@@ -172,6 +173,7 @@ function facts(invoice) {
     <dt>${name}</dt>
     <dd>${value}</dd>
   </div>`;
+  const corrects = t("Corrects");
   return html`<dl class="facts">
     ${item(t("Customer"), html`<a href="/admin/customers/${invoice.customer_id}">${invoice.customer_name}</a>`)}
     ${invoice.customer_address ? item(t("Address"), invoice.customer_address.replaceAll("\n", ", ")) : ""}
@@ -192,7 +194,7 @@ function facts(invoice) {
     }
     ${
       invoice.corrects_id
-        ? item(t("Corrects"), html`<a href="/admin/invoices/${invoice.corrects_id}">${invoice.corrects_number}</a>`)
+        ? item(corrects, html`<a href="/admin/invoices/${invoice.corrects_id}">${invoice.corrects_number}</a>`)
         : ""
     }
     ${invoice.reason ? item(t("Reason"), invoice.reason) : ""}
@@ -219,7 +221,7 @@ function creditForm() {
     <p class="muted">${t("Tick the lines to credit above; with none ticked, every line not credited yet is credited.")}</p>
     <label for="credit-reason">${t("Reason (printed on the credit note)")}</label>
     <textarea id="credit-reason" name="reason" rows="2" required maxlength="500"></textarea>
-    <label class="check"><input type="checkbox" name="rebill" /> ${t("Bill the same energy again next month")}</label>
+    <label class="choice"><input type="checkbox" name="rebill" /> ${t("Bill the same energy again next month")}</label>
     <p><button class="button primary">${t("Write credit note")}</button></p>
   </form>`;
 }
