@@ -9,6 +9,12 @@ of the body with the operator's webhook secret>`, `X-CPO-Event` the event,
 `X-CPO-Delivery` `invoice-<id>` (the same on every attempt), retried with growing pauses.
 Without a billing webhook URL nothing is written.
 
+`invoice.credited` comes with every credit note written against an invoice (its
+`credited_minor` and `balance_minor` say how much; `status` is `credited` once all of it
+is); `credit_note.created` tells of the credit note itself (its status `paid` when it was
+set off, `open` when it is owed back). A credit note paid out comes as `invoice.paid` with
+`kind` credit_note.
+
 The body: `{"event", "operator" (slug), "invoice": {...}, "at"}`, the invoice as it is
 right after the change (InvoicePayload).
 """

@@ -1,7 +1,7 @@
 """The operator's Invoices section in Chromium, in German on a phone: last month's invoice
 of Anna (two sessions) in the list, its page with lines and PDF; the admin credits the
 second line with a rebill — a Rechnungskorrektur appears, set off against the invoice — and
-marks the rest paid by bank transfer."""
+marks the rest paid by bank transfer. Anna then sees both in her account, in plain words."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 import httpx
 from playwright.async_api import Browser, expect
 
-from cpo.demo import DEMO_API_TOKEN, DEMO_OPERATOR_ADMIN_EMAIL
+from cpo.demo import DEMO_ANNA_EMAIL, DEMO_API_TOKEN, DEMO_OPERATOR_ADMIN_EMAIL
 from tests.browser.support import Shop, log_in_by_mail, phone_at
 from tests.support.billing_site import anna_charges_last_month
 from tests.support.shop import Inbox
@@ -72,3 +72,15 @@ async def test_the_operator_credits_a_line_and_marks_the_invoice_paid(
 
         await page.goto("/admin/invoices?kind=credit_note")
         await expect(page.locator("#invoice-rows tr")).to_have_count(1)
+
+    # Anna sees both documents in her account, with what they mean now.
+    async with phone_at(browser, shop, "de") as phone:
+        page = phone.page
+        await page.goto("/login")
+        await log_in_by_mail(phone, inbox, DEMO_ANNA_EMAIL, "Anmeldelink senden")
+        await page.goto("/account")
+        documents = page.locator("#invoice-list li")
+        await expect(documents).to_have_count(2)
+        await expect(documents.nth(0)).to_contain_text(f"Mit der Rechnung {number} verrechnet.")
+        await expect(documents.nth(1)).to_contain_text("Bezahlt. Vielen Dank!")
+        await phone.look("account-invoices")
