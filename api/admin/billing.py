@@ -10,7 +10,6 @@ from typing import Annotated, Final
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
@@ -241,13 +240,12 @@ class BillingController(Controller):
         state: State,
         invoice_id: FromPath[int],
         data: JSONBody[CreditNoteRequest],
-    ) -> Response[billing.InvoiceView]:
+    ) -> billing.InvoiceView:
         note = await issue_credit_note(state.ctx, operator, invoice_id, data)
-        return Response(
-            note,
-            status_code=HTTP_201_CREATED,
-            background=BackgroundTask(mail_invoice, state.ctx, operator.operator_id, note.id),
-        )
+        # Written and committed first; the mail goes after (a failed one is retried by the
+        # billing round, as an invoice's).
+        await mail_invoice(state.ctx, operator.operator_id, note.id)
+        return await billing.get_invoice(operator.operator_id, note.id)
 
     @post(
         "/invoices/{invoice_id:int}/mail",

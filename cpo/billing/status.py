@@ -77,7 +77,7 @@ def _move(row: dict[str, Any], change: Change) -> InvoiceStatus:
     moved = rules.next_status(InvoiceKind(row["kind"]), current, change)
     if moved is None:
         raise Conflict(
-            f"invoice {row['number']} is {current}: it cannot be {change}ed",
+            f"invoice {row['number']} is {current}: {change} is not possible",
             code=rules.refusal_code(current, change),
         )
     return moved
