@@ -309,15 +309,21 @@ async def _demo_accounts(ctx: Context, operator_id: int) -> None:
     """Anna charges under the usual AC price, Ben (an employee) free; both have their card
     and an app token; the operator's admin may look after them."""
     people = (
-        ("Anna Schmidt", DEMO_ANNA_EMAIL, None, "04A2B3C4D5E6F7"),
-        ("Ben Müller", DEMO_BEN_EMAIL, "employees", "04B1C2D3E4F5A6"),
+        ("Anna Schmidt", DEMO_ANNA_EMAIL, None, "04A2B3C4D5E6F7", ("Lindenallee 3", "10115")),
+        ("Ben Müller", DEMO_BEN_EMAIL, "employees", "04B1C2D3E4F5A6", ("Gartenweg 12", "10117")),
     )
-    for name, email, group, card in people:
+    for name, email, group, card, (street, postal_code) in people:
         customer = await accounts.create_customer(
             ctx,
             operator_id,
             accounts.CustomerInput(
-                kind=CustomerKind.PERSON, name=name, email=email, customer_group=group
+                kind=CustomerKind.PERSON,
+                name=name,
+                email=email,
+                customer_group=group,
+                street=street,
+                postal_code=postal_code,
+                city="Berlin",
             ),
         )
         user = await accounts.create_user(

@@ -332,6 +332,25 @@ INVOICE_MAIL_TEXT = N_(
     "Hello,\n\nattached is your invoice for {period}: {amount}, due on {date}.\n\n"
     "Thank you for charging with {operator}."
 )
+# TRANSLATORS: the title of a credit note that corrects an invoice (German:
+# "Rechnungskorrektur").
+CREDIT_NOTE_TITLE = N_("Credit note (invoice correction)")
+CREDIT_NOTE_NUMBER_LABEL = N_("Credit note number")
+CREDIT_NOTE_DATE_LABEL = N_("Credit note date")
+# TRANSLATORS: {number} is the corrected invoice's number, {date} its date.
+CREDIT_NOTE_CORRECTS = N_("Corrects invoice {number} of {date}")
+CREDIT_NOTE_REASON_LABEL = N_("Reason")
+# TRANSLATORS: {amount} is a sum of money, {number} the corrected invoice's number.
+CREDIT_NOTE_OFFSET = N_("{amount} is set off against invoice {number}; nothing is left to pay.")
+# TRANSLATORS: {amount} is a sum of money, {date} a date.
+CREDIT_NOTE_PAYOUT = N_("We will pay {amount} back to you by {date}.")
+# TRANSLATORS: {number} is the credit note's number, {operator} the operator's name.
+CREDIT_NOTE_MAIL_SUBJECT = N_("Your credit note {number} from {operator}")
+# TRANSLATORS: {invoice} is the corrected invoice's number, {amount} a sum of money.
+CREDIT_NOTE_MAIL_TEXT = N_(
+    "Hello,\n\nattached is a credit note of {amount} for your invoice {invoice}.\n\n"
+    "Thank you for charging with {operator}."
+)
 INVOICES_NOT_YOURS = N_(
     "Your company's invoices go to its fleet manager. Please ask them, or contact us."
 )

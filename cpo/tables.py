@@ -12,7 +12,13 @@ from cpo.accounts.tables import (
     WebAuthnChallenge,
 )
 from cpo.audit.tables import AuditEntry
-from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
+from cpo.billing.tables import (
+    BillingRun,
+    Invoice,
+    InvoiceEventDelivery,
+    InvoiceLine,
+    InvoiceSequence,
+)
 from cpo.cdrs.tables import Cdr, CdrSequence
 from cpo.notifications.tables import NotificationDelivery, NotificationSettings
 from cpo.operators.tables import ApiToken, Operator
@@ -89,4 +95,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     BillingRun,
     Invoice,
     InvoiceLine,
+    InvoiceEventDelivery,
 )

@@ -29,6 +29,11 @@ class CustomerChanges(msgspec.Struct, frozen=True, kw_only=True):
     email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
     vat_id: Annotated[str, msgspec.Meta(max_length=20)] | None = None
     customer_group: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    street: accounts.Street | None = None
+    postal_code: accounts.PostalCode | None = None
+    city: accounts.City | None = None
+    country_code: accounts.CountryCode | None = None
+    payment_terms_days: accounts.PaymentTermsDays | None = None
 
 
 class Invitation(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,9 +130,15 @@ async def change(
                 (Customer.name, changes.name),
                 (Customer.email, changes.email),
                 (Customer.vat_id, changes.vat_id),
+                (Customer.street, changes.street),
+                (Customer.postal_code, changes.postal_code),
+                (Customer.city, changes.city),
+                (Customer.country_code, changes.country_code),
             )
             if value is not None
         }
+        if changes.payment_terms_days is not None:
+            values[Customer.payment_terms_days] = changes.payment_terms_days
         if values:
             await Customer.update({**values, Customer.updated_at: now}).where(
                 (Customer.id == customer_id) & (Customer.operator == caller.operator_id)

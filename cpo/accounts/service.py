@@ -30,6 +30,7 @@ from cpo.accounts.tables import (
     Passkey,
     User,
 )
+from cpo.billing import rules as billing_rules
 from cpo.context import Context
 from cpo.errors import (
     Conflict,
@@ -60,12 +61,26 @@ APP_TOKEN_PREFIX = "AP"  # noqa: S105 (a prefix, not a secret)
 # --- shapes -----------------------------------------------------------------------------
 
 
+Street = Annotated[str, msgspec.Meta(max_length=200)]
+PostalCode = Annotated[str, msgspec.Meta(max_length=16)]
+City = Annotated[str, msgspec.Meta(max_length=100)]
+# ISO 3166-1 alpha-2, upper case.
+CountryCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
+PaymentTermsDays = Annotated[int, msgspec.Meta(ge=0, le=billing_rules.MAX_PAYMENT_TERMS_DAYS)]
+
+
 class CustomerInput(msgspec.Struct, frozen=True, kw_only=True):
     kind: CustomerKind = CustomerKind.PERSON
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     email: Annotated[str, msgspec.Meta(max_length=rules.MAX_EMAIL_LENGTH)] = ""
     vat_id: Annotated[str, msgspec.Meta(max_length=20)] = ""
     customer_group: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    # The billing address printed on invoices, and the days until an invoice is due.
+    street: Street = ""
+    postal_code: PostalCode = ""
+    city: City = ""
+    country_code: CountryCode = "DE"
+    payment_terms_days: PaymentTermsDays = billing_rules.DEFAULT_PAYMENT_TERMS_DAYS
 
 
 class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +90,11 @@ class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
     email: str
     vat_id: str
     customer_group: str | None
+    street: str
+    postal_code: str
+    city: str
+    country_code: str
+    payment_terms_days: int
 
 
 class UserInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,6 +182,11 @@ def _customer_view(row: dict[str, Any]) -> CustomerView:
         email=row["email"],
         vat_id=row["vat_id"],
         customer_group=row["customer_group"],
+        street=row["street"],
+        postal_code=row["postal_code"],
+        city=row["city"],
+        country_code=row["country_code"],
+        payment_terms_days=row["payment_terms_days"],
     )
 
 
@@ -196,6 +221,11 @@ async def create_customer(ctx: Context, operator_id: int, customer: CustomerInpu
                 email=customer.email.strip(),
                 vat_id=customer.vat_id.strip(),
                 customer_group=customer.customer_group and customer.customer_group.strip(),
+                street=customer.street.strip(),
+                postal_code=customer.postal_code.strip(),
+                city=customer.city.strip(),
+                country_code=customer.country_code,
+                payment_terms_days=customer.payment_terms_days,
                 created_at=now,
                 updated_at=now,
             )

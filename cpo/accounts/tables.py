@@ -3,6 +3,7 @@ from piccolo.columns import (
     BigSerial,
     Boolean,
     ForeignKey,
+    Integer,
     OnDelete,
     Serial,
     Text,
@@ -29,6 +30,12 @@ class Customer(Table, tablename="customers"):
     # Selects the contract tariff (tariff assignments of scope customer_group); copied onto
     # the customer's tokens, which is where a session's tariff is looked up.
     customer_group = Varchar(length=64, null=True, default=None)
+    # The billing address printed on invoices (§ 14 UStG asks for the recipient's address).
+    street = Varchar(length=200, default="")
+    postal_code = Varchar(length=16, default="")
+    city = Varchar(length=100, default="")
+    country_code = Varchar(length=2, default="DE")  # ISO 3166-1 alpha-2
+    payment_terms_days = Integer(default=14)  # invoices are due this many days after issue
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -13,7 +13,8 @@ from cpo.accounts.rules import may_see_invoices
 from cpo.accounts.service import UserRef
 from cpo.accounts.tables import Customer
 from cpo.billing.documents import invoice_pdf
-from cpo.billing.enums import InvoiceStatus
+from cpo.billing.enums import InvoiceKind, InvoiceStatus
+from cpo.billing.rules import balance
 from cpo.billing.service import InvoiceView
 from cpo.billing.tables import Invoice
 from cpo.errors import NotAllowed, NotFound
@@ -23,10 +24,17 @@ from cpo.i18n import translator
 class MyInvoice(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     number: str
+    kind: InvoiceKind
+    # A credit note: the number of the invoice it corrects.
+    corrects_number: str | None
     period: str
     currency: str
     gross_minor: int
+    credited_minor: int
+    # What is still to pay (positive) or to be paid back (negative); 0 when settled.
+    balance_minor: int
     status: InvoiceStatus
+    paid_method: str
     issued_at: datetime
     due_at: datetime
 
@@ -52,17 +60,28 @@ async def my_invoices(user: UserRef, language: str) -> list[MyInvoice]:
         await Invoice.select(
             Invoice.id,
             Invoice.number,
+            Invoice.kind,
+            Invoice.corrects.number.as_alias("corrects_number"),
             Invoice.period,
             Invoice.currency,
             Invoice.gross_minor,
+            Invoice.credited_minor,
+            Invoice.paid_minor,
             Invoice.status,
+            Invoice.paid_method,
             Invoice.issued_at,
             Invoice.due_at,
         )
         .where((Invoice.customer == customer_id) & (Invoice.operator == user.operator_id))
         .order_by(Invoice.sequence, ascending=False)
     )
-    return [MyInvoice(**row) for row in rows]
+    return [
+        MyInvoice(
+            **{key: value for key, value in row.items() if key != "paid_minor"},
+            balance_minor=balance(row["gross_minor"], row["credited_minor"], row["paid_minor"]),
+        )
+        for row in rows
+    ]
 
 
 async def my_invoice_pdf(

@@ -1,9 +1,13 @@
-"""An invoice as a PDF (in the customer's language) and the mail that brings it.
+"""An invoice or a credit note as a PDF (in the customer's language) and the mail that
+brings it.
 
 What it shows, for German invoice rules (§ 14 UStG): the operator's full name, address, VAT
-ID and register; the customer's name (and VAT ID for companies); invoice number and date;
-the month billed; one line per charging session (date, charge point, card or app, energy,
-amount); net per VAT rate, the VAT and the total; the due date and how to pay.
+ID and register; the customer's name and address as at issue (and VAT ID for companies);
+invoice number and date; the month billed; one line per charging session (date, charge
+point, card or app, energy, amount); net per VAT rate, the VAT and the total; the due date
+and how to pay. A credit note ("Rechnungskorrektur") names the invoice it corrects (number
+and date) and why, lists the cancelled lines (negative amounts) with VAT per rate, and says
+how it is settled: set off against the invoice, or paid back by a date.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from cpo import database, messages
 from cpo.billing import rules
+from cpo.billing.enums import InvoiceKind, PaymentMethod
 from cpo.billing.service import InvoiceView, get_invoice
 from cpo.billing.tables import Invoice
 from cpo.cdrs.receipt import OperatorDetails, operator_details
@@ -38,8 +43,14 @@ def _period_label(t: Translator, period: str) -> str:
     )
 
 
-def render_invoice_pdf(invoice: InvoiceView, operator: OperatorDetails, language: str) -> bytes:
-    """The invoice on A4 (CPU-bound: call it in a thread)."""
+def render_invoice_pdf(
+    invoice: InvoiceView,
+    operator: OperatorDetails,
+    language: str,
+    corrected_issued_at: dt.datetime | None = None,
+) -> bytes:
+    """The invoice or credit note on A4 (CPU-bound: call it in a thread); a credit note
+    names the date of the invoice it corrects (`corrected_issued_at`)."""
     # reportlab ships without type hints; the tests exercise every name used here.
     from reportlab.lib import colors  # type: ignore[import-untyped]
     from reportlab.lib.enums import TA_RIGHT  # type: ignore[import-untyped]
@@ -82,17 +93,36 @@ def render_invoice_pdf(invoice: InvoiceView, operator: OperatorDetails, language
         )
         if part
     )
-    buyer = invoice.customer_name + (
-        f"\n{t.gettext(messages.VAT_ID)}: {invoice.customer_vat_id}"
-        if invoice.customer_vat_id
-        else ""
+    buyer = "\n".join(
+        part
+        for part in (
+            invoice.customer_name,
+            invoice.customer_address,
+            f"{t.gettext(messages.VAT_ID)}: {invoice.customer_vat_id}"
+            if invoice.customer_vat_id
+            else "",
+        )
+        if part
     )
     issued = t.date(invoice.issued_at, ZONE)
+    credit_note = invoice.kind is InvoiceKind.CREDIT_NOTE
+    title_text = t.gettext(messages.CREDIT_NOTE_TITLE if credit_note else messages.INVOICE_TITLE)
+    number_label = (
+        messages.CREDIT_NOTE_NUMBER_LABEL if credit_note else messages.INVOICE_NUMBER_LABEL
+    )
+    date_label = messages.CREDIT_NOTE_DATE_LABEL if credit_note else messages.INVOICE_DATE_LABEL
     facts = [
-        [p(t.gettext(messages.INVOICE_NUMBER_LABEL)), p(invoice.number)],
-        [p(t.gettext(messages.INVOICE_DATE_LABEL)), p(issued)],
+        [p(t.gettext(number_label)), p(invoice.number)],
+        [p(t.gettext(date_label)), p(issued)],
         [p(t.gettext(messages.INVOICE_PERIOD_LABEL)), p(_period_label(t, invoice.period))],
     ]
+    corrects = ""
+    if credit_note:
+        corrects = t.gettext(messages.CREDIT_NOTE_CORRECTS).format(
+            number=invoice.corrects_number or "",
+            date=t.date(corrected_issued_at, ZONE) if corrected_issued_at else "",
+        )
+        facts.append([p(t.gettext(messages.CREDIT_NOTE_REASON_LABEL)), p(invoice.reason)])
     header = [
         p(t.gettext(messages.INVOICE_COLUMN_DATE)),
         p(t.gettext(messages.INVOICE_COLUMN_CHARGE_POINT)),
@@ -131,11 +161,7 @@ def render_invoice_pdf(invoice: InvoiceView, operator: OperatorDetails, language
             p(t.money(invoice.gross_minor, currency), bold_right),
         ]
     )
-    due = t.gettext(messages.INVOICE_DUE).format(
-        amount=t.money(invoice.gross_minor, currency),
-        date=t.date(invoice.due_at, ZONE),
-        number=invoice.number,
-    )
+    due = _settlement(t, invoice)
     lines = Table(rows, colWidths=[34 * mm, 40 * mm, 40 * mm, 25 * mm, 27 * mm], repeatRows=1)
     lines.setStyle(
         TableStyle(
@@ -153,7 +179,8 @@ def render_invoice_pdf(invoice: InvoiceView, operator: OperatorDetails, language
         Spacer(1, 8 * mm),
         p(buyer),
         Spacer(1, 8 * mm),
-        p(t.gettext(messages.INVOICE_TITLE), title),
+        p(title_text, title),
+        *([p(corrects), Spacer(1, 2 * mm)] if corrects else []),
         Table(facts, colWidths=[45 * mm, 121 * mm]),
         Spacer(1, 6 * mm),
         lines,
@@ -170,11 +197,29 @@ def render_invoice_pdf(invoice: InvoiceView, operator: OperatorDetails, language
         rightMargin=22 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title=f"{t.gettext(messages.INVOICE_TITLE)} {invoice.number}",
+        title=f"{title_text} {invoice.number}",
         author=operator.legal_name or operator.name,
     )
     document.build(story)
     return buffer.getvalue()
+
+
+def _settlement(t: Translator, invoice: InvoiceView) -> str:
+    """The last sentence: how to pay, or how a credit note is settled."""
+    if invoice.kind is InvoiceKind.INVOICE:
+        return t.gettext(messages.INVOICE_DUE).format(
+            amount=t.money(invoice.gross_minor, invoice.currency),
+            date=t.date(invoice.due_at, ZONE),
+            number=invoice.number,
+        )
+    amount = t.money(-invoice.gross_minor, invoice.currency)
+    if invoice.paid_method == PaymentMethod.OFFSET:
+        return t.gettext(messages.CREDIT_NOTE_OFFSET).format(
+            amount=amount, number=invoice.corrects_number or ""
+        )
+    return t.gettext(messages.CREDIT_NOTE_PAYOUT).format(
+        amount=amount, date=t.date(invoice.due_at, ZONE)
+    )
 
 
 class _Buffer:
@@ -195,7 +240,15 @@ async def invoice_pdf(operator_id: int, invoice_id: int) -> tuple[InvoiceView, b
     invoice = await get_invoice(operator_id, invoice_id)
     language = await _language(invoice_id)
     operator = await operator_details(operator_id)
-    pdf = await asyncio.to_thread(render_invoice_pdf, invoice, operator, language)
+    corrected_issued_at = None
+    if invoice.corrects_id is not None:
+        corrected = (
+            await Invoice.select(Invoice.issued_at).where(Invoice.id == invoice.corrects_id).first()
+        )
+        corrected_issued_at = corrected["issued_at"] if corrected else None
+    pdf = await asyncio.to_thread(
+        render_invoice_pdf, invoice, operator, language, corrected_issued_at
+    )
     return invoice, pdf
 
 
@@ -204,9 +257,12 @@ async def _language(invoice_id: int) -> str:
     return str(row["language"]) if row else "de"
 
 
-async def mail_invoice(ctx: Context, operator_id: int, invoice_id: int) -> bool:
-    """Send the invoice to the customer's billing address; False when it did not go (kept
-    for a later try, up to MAIL_ATTEMPTS) or there is no address."""
+async def mail_invoice(
+    ctx: Context, operator_id: int, invoice_id: int, *, again: bool = False
+) -> bool:
+    """Send the invoice (or credit note) to the customer's billing address; False when it
+    did not go (kept for a later try, up to MAIL_ATTEMPTS) or there is no address. Once
+    mailed it is not sent again, unless `again` (an operator resends it)."""
     row = (
         await Invoice.select(
             Invoice.mailed_at, Invoice.mail_attempts, Invoice.language, Invoice.customer.email
@@ -214,22 +270,32 @@ async def mail_invoice(ctx: Context, operator_id: int, invoice_id: int) -> bool:
         .where((Invoice.id == invoice_id) & (Invoice.operator == operator_id))
         .first()
     )
-    if row is None or row["mailed_at"] is not None or not row["customer.email"]:
+    if row is None or not row["customer.email"]:
+        return False
+    if row["mailed_at"] is not None and not again:
         return False
     invoice, pdf = await invoice_pdf(operator_id, invoice_id)
     operator = await operator_details(operator_id)
     t = translator(row["language"])
-    mail = OutgoingMail(
-        to=row["customer.email"],
-        subject=t.gettext(messages.INVOICE_MAIL_SUBJECT).format(
-            number=invoice.number, operator=operator.name
-        ),
-        text=t.gettext(messages.INVOICE_MAIL_TEXT).format(
+    if invoice.kind is InvoiceKind.CREDIT_NOTE:
+        subject = t.gettext(messages.CREDIT_NOTE_MAIL_SUBJECT)
+        text = t.gettext(messages.CREDIT_NOTE_MAIL_TEXT).format(
+            amount=t.money(-invoice.gross_minor, invoice.currency),
+            invoice=invoice.corrects_number or "",
+            operator=operator.name,
+        )
+    else:
+        subject = t.gettext(messages.INVOICE_MAIL_SUBJECT)
+        text = t.gettext(messages.INVOICE_MAIL_TEXT).format(
             period=_period_label(t, invoice.period),
             amount=t.money(invoice.gross_minor, invoice.currency),
             date=t.date(invoice.due_at, ZONE),
             operator=operator.name,
-        ),
+        )
+    mail = OutgoingMail(
+        to=row["customer.email"],
+        subject=subject.format(number=invoice.number, operator=operator.name),
+        text=text,
         reply_to=operator.support_email or None,
         attachments=(Attachment(f"{invoice.number}.pdf", "application/pdf", pdf),),
     )

@@ -8,6 +8,12 @@ gives one booking per VAT rate: the gross amount, debit (S) on the customer's de
 8400 for 19 %, 8300 for 7 %, 8338 for other rates — automatic accounts, so no BU key), the
 invoice number as Belegfeld 1 and the invoice date as Belegdatum (DDMM). Amounts use a
 decimal comma; the file is Windows-1252 with CRLF, as DATEV expects.
+
+Credit notes are documents of the batch like invoices (in the order of their numbers):
+their amounts are negative, and DATEV takes an amount without sign, so a credit note is
+booked with the opposite indicator — credit (H) on the debtor account — and the text names
+the invoice it corrects. A rate whose amount is zero gives no booking. In the CSV of lines
+a credit note's lines are negative, with `kind` credit_note and `corrects` the invoice.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import datetime
 from typing import Final
 
 from cpo.billing import rules
+from cpo.billing.enums import InvoiceKind
 from cpo.billing.rules import Period
 from cpo.billing.service import InvoiceView, invoice_page
 from cpo.money import minor_digits
@@ -37,6 +44,8 @@ LINE_COLUMNS: Final = (
     "customer_name",
     "customer_vat_id",
     "status",
+    "kind",
+    "corrects",
     "position",
     "cdr_number",
     "started_at",
@@ -94,6 +103,8 @@ def _line_rows(invoice: InvoiceView) -> list[tuple[object, ...]]:
             defused(invoice.customer_name),
             defused(invoice.customer_vat_id),
             invoice.status,
+            invoice.kind,
+            invoice.corrects_number or "",
             line.position,
             line.cdr_number,
             line.started_at.isoformat(),
@@ -170,19 +181,26 @@ async def datev_csv(
         buffer.seek(0)
         buffer.truncate()
         issued = invoice.issued_at.astimezone(rules.BILLING_TIME_ZONE)
+        text = (
+            f"Rechnungskorrektur {invoice.corrects_number} {invoice.customer_name}"
+            if invoice.kind is InvoiceKind.CREDIT_NOTE
+            else f"Laden {invoice.period} {invoice.customer_name}"
+        )
         for rate in invoice.vat_breakdown:
             gross = rate.gross_minor
+            if gross == 0:
+                continue
             writer.writerow(
                 (
                     _amount(abs(gross), invoice.currency, ","),
-                    "S" if gross >= 0 else "H",
+                    "S" if gross > 0 else "H",
                     invoice.currency,
                     str(DEBTOR_ACCOUNT_BASE + invoice.customer_id),
                     REVENUE_ACCOUNTS.get(rate.vat_rate_bp, OTHER_REVENUE_ACCOUNT),
                     "",
                     issued.strftime("%d%m"),
                     invoice.number[:36],
-                    f"Laden {invoice.period} {invoice.customer_name}"[:60],
+                    text[:60],
                 )
             )
         yield buffer.getvalue().encode("cp1252", errors="replace")

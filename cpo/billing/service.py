@@ -25,11 +25,12 @@ from typing import Any, Final
 import msgspec
 
 from cpo import database
-from cpo.accounts.tables import User
-from cpo.billing import rules
-from cpo.billing.enums import InvoiceStatus, RunState
+from cpo.accounts.tables import Customer, User
+from cpo.billing import events, rules
+from cpo.billing.enums import InvoiceEvent, InvoiceKind, InvoiceStatus, RunState
 from cpo.billing.rules import Period
 from cpo.billing.tables import BillingRun, Invoice, InvoiceLine, InvoiceSequence
+from cpo.cdrs.enums import CdrKind
 from cpo.cdrs.tables import Cdr
 from cpo.context import Context
 from cpo.errors import Conflict, InvalidInput, NotFound
@@ -54,6 +55,8 @@ class InvoiceLineView(msgspec.Struct, frozen=True, kw_only=True):
     net_minor: int
     vat_minor: int
     gross_minor: int
+    # An invoice's line whose record was cancelled by a credit note (credited once only).
+    credited: bool = False
 
 
 class VatAmounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,24 +66,52 @@ class VatAmounts(msgspec.Struct, frozen=True, kw_only=True):
     gross_minor: int
 
 
+class CreditNoteBrief(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    number: str
+    gross_minor: int
+    status: InvoiceStatus
+    issued_at: datetime
+
+
 class InvoiceView(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     number: str
     sequence: int
+    kind: InvoiceKind
     period: str
     customer_id: int
     customer_name: str
     customer_vat_id: str
+    # As at issue: street, postal code and city, country (one line each).
+    customer_address: str
     currency: str
     net_minor: int
     vat_minor: int
     gross_minor: int
     vat_breakdown: list[VatAmounts]
     status: InvoiceStatus
+    # Credit notes against this invoice (positive), and the open balance: gross − credited
+    # − paid (positive: the customer owes; negative: the operator owes; cpo.billing.rules).
+    credited_minor: int
+    paid_minor: int
+    balance_minor: int
     payment_method: str
+    paid_at: datetime | None
+    paid_method: str
+    paid_reference: str
+    # The last failed collection (cleared when paid).
+    failure_code: str
+    failure_message: str
     issued_at: datetime
     due_at: datetime
     mailed: bool
+    # A credit note: the invoice it corrects, and why.
+    corrects_id: int | None
+    corrects_number: str | None
+    reason: str
+    # An invoice: the credit notes against it.
+    credit_notes: list[CreditNoteBrief]
     lines: list[InvoiceLineView]
 
 
@@ -156,7 +187,9 @@ async def _customers_to_bill(operator_id: int, before: datetime) -> list[int]:
     return sorted({int(row["customer"]) for row in rows})
 
 
-async def _next_number(operator_id: int) -> int:
+async def next_number(operator_id: int) -> int:
+    """The operator's next document number (invoices and credit notes alike): call it in
+    the transaction that writes the document, so a rollback gives the number back."""
     await InvoiceSequence.raw(
         "INSERT INTO invoice_sequences (operator, next_number) VALUES ({}, 1) "
         "ON CONFLICT (operator) DO NOTHING",
@@ -168,6 +201,27 @@ async def _next_number(operator_id: int) -> int:
         operator_id,
     )
     return int(rows[0]["number"])
+
+
+async def billing_details(customer_id: int) -> tuple[str, int]:
+    """The customer's billing address (as printed) and payment terms, as they are now."""
+    row = (
+        await Customer.select(
+            Customer.street,
+            Customer.postal_code,
+            Customer.city,
+            Customer.country_code,
+            Customer.payment_terms_days,
+        )
+        .where(Customer.id == customer_id)
+        .first()
+    )
+    if row is None:
+        return "", rules.DEFAULT_PAYMENT_TERMS_DAYS
+    address = rules.address_text(
+        row["street"], row["postal_code"], row["city"], row["country_code"]
+    )
+    return address, int(row["payment_terms_days"])
 
 
 async def _language_of(customer_id: int) -> str:
@@ -221,7 +275,8 @@ async def _bill_customer(
             )
             for row in cdrs
         )
-        sequence = await _next_number(operator["id"])
+        sequence = await next_number(operator["id"])
+        address, terms_days = await billing_details(customer_id)
         rows = await Invoice.insert(
             Invoice(
                 operator=operator["id"],
@@ -236,8 +291,9 @@ async def _bill_customer(
                 vat_minor=total.vat_minor,
                 gross_minor=total.gross_minor,
                 vat_breakdown=msgspec.json.encode(list(total.by_rate)).decode(),
+                customer_address=address,
                 issued_at=now,
-                due_at=_end_of_day(rules.due_date(now)),
+                due_at=end_of_day(rules.due_date(now, terms_days)),
             )
         ).returning(Invoice.id)
         invoice_id = int(rows[0]["id"])
@@ -262,6 +318,7 @@ async def _bill_customer(
                 for position, row in enumerate(cdrs, start=1)
             )
         )
+        await events.record(ctx, invoice_id, InvoiceEvent.CREATED)
         await BillingRun.update(
             {
                 BillingRun.invoices: BillingRun.invoices + 1,
@@ -271,7 +328,7 @@ async def _bill_customer(
     return invoice_id
 
 
-def _end_of_day(day: date) -> datetime:
+def end_of_day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=rules.BILLING_TIME_ZONE)
 
 
@@ -333,14 +390,28 @@ async def run_billing(
 # --- reading invoices ---------------------------------------------------------------------
 
 
+async def cancelled_records(cdr_ids: list[int]) -> set[int]:
+    """Those of the records that a credit record cancels (a line can be credited once)."""
+    if not cdr_ids:
+        return set()
+    rows = await Cdr.select(Cdr.corrects).where(
+        (Cdr.kind == CdrKind.CREDIT) & Cdr.corrects.is_in(cdr_ids)
+    )
+    return {int(row["corrects"]) for row in rows}
+
+
 async def _lines(invoice_id: int) -> list[InvoiceLineView]:
     rows = (
         await InvoiceLine.select()
         .where(InvoiceLine.invoice == invoice_id)
         .order_by(InvoiceLine.position)
     )
-    fields = InvoiceLineView.__struct_fields__
-    return [InvoiceLineView(**{name: row[name] for name in fields}) for row in rows]
+    cancelled = await cancelled_records([row["cdr"] for row in rows])
+    fields = set(InvoiceLineView.__struct_fields__) - {"credited"}
+    return [
+        InvoiceLineView(**{name: row[name] for name in fields}, credited=row["cdr"] in cancelled)
+        for row in rows
+    ]
 
 
 async def _view(row: dict[str, Any]) -> InvoiceView:
@@ -349,26 +420,56 @@ async def _view(row: dict[str, Any]) -> InvoiceView:
         id=row["id"],
         number=row["number"],
         sequence=row["sequence"],
+        kind=InvoiceKind(row["kind"]),
         period=row["period"],
         customer_id=row["customer"],
         customer_name=row["customer.name"],
         customer_vat_id=row["customer.vat_id"],
+        customer_address=row["customer_address"],
         currency=row["currency"],
         net_minor=row["net_minor"],
         vat_minor=row["vat_minor"],
         gross_minor=row["gross_minor"],
         vat_breakdown=breakdown,
-        status=row["status"],
+        status=InvoiceStatus(row["status"]),
+        credited_minor=row["credited_minor"],
+        paid_minor=row["paid_minor"],
+        balance_minor=rules.balance(row["gross_minor"], row["credited_minor"], row["paid_minor"]),
         payment_method=row["payment_method"],
+        paid_at=row["paid_at"],
+        paid_method=row["paid_method"],
+        paid_reference=row["paid_reference"],
+        failure_code=row["failure_code"],
+        failure_message=row["failure_message"],
         issued_at=row["issued_at"],
         due_at=row["due_at"],
         mailed=row["mailed_at"] is not None,
+        corrects_id=row["corrects"],
+        corrects_number=row["corrects.number"],
+        reason=row["reason"],
+        credit_notes=await _credit_notes(row["id"]) if row["kind"] == InvoiceKind.INVOICE else [],
         lines=await _lines(row["id"]),
     )
 
 
+async def _credit_notes(invoice_id: int) -> list[CreditNoteBrief]:
+    rows = (
+        await Invoice.select(
+            Invoice.id, Invoice.number, Invoice.gross_minor, Invoice.status, Invoice.issued_at
+        )
+        .where(Invoice.corrects == invoice_id)
+        .order_by(Invoice.sequence)
+    )
+    return [CreditNoteBrief(**(row | {"status": InvoiceStatus(row["status"])})) for row in rows]
+
+
 def _columns() -> list[Any]:
-    return [*Invoice.all_columns(), Invoice.customer.name, Invoice.customer.vat_id]
+    return [
+        *Invoice.all_columns(),
+        Invoice.customer.name,
+        Invoice.customer.vat_id,
+        Invoice.corrects.number,
+    ]
 
 
 async def get_invoice(operator_id: int, invoice_id: int) -> InvoiceView:
@@ -386,15 +487,22 @@ async def invoice_page(
     operator_id: int,
     *,
     period: Period | None = None,
+    status: InvoiceStatus | None = None,
+    kind: InvoiceKind | None = None,
     after: int | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> InvoicePage:
-    """In the order of their numbers; `after` (a sequence number) continues a walk. Numbers
-    are taken in the writing transaction, so a walk never misses a later invoice."""
+    """Invoices and credit notes in the order of their numbers; `after` (a sequence number)
+    continues a walk. Numbers are taken in the writing transaction, so a walk never misses
+    a later document."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     condition: Any = Invoice.operator == operator_id
     if period is not None:
         condition &= Invoice.period == str(period)
+    if status is not None:
+        condition &= Invoice.status == status
+    if kind is not None:
+        condition &= Invoice.kind == kind
     if after is not None:
         condition &= Invoice.sequence > after
     rows = (
@@ -407,6 +515,11 @@ async def invoice_page(
     return InvoicePage(
         invoices=invoices, next_after=invoices[-1].sequence if len(rows) > limit else None
     )
+
+
+async def customer_email(customer_id: int) -> str:
+    row = await Customer.select(Customer.email).where(Customer.id == customer_id).first()
+    return str(row["email"]) if row else ""
 
 
 async def sessions_billed(invoice_id: int) -> list[int]:

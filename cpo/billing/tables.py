@@ -5,14 +5,22 @@ from piccolo.columns import (
     Integer,
     OnDelete,
     Serial,
+    Text,
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from cpo.accounts.tables import Customer
-from cpo.billing.enums import InvoiceStatus, RunState
+from cpo.billing.enums import (
+    InvoiceEvent,
+    InvoiceKind,
+    InvoiceStatus,
+    RunState,
+)
 from cpo.cdrs.tables import Cdr
+from cpo.notifications.enums import DeliveryState
 from cpo.operators.tables import Operator
 
 
@@ -42,8 +50,10 @@ class BillingRun(Table, tablename="billing_runs"):
 
 
 class Invoice(Table, tablename="invoices"):
-    """A customer's invoice for a month: never changed in its amounts (a correction is a
-    credit note, i.e. an invoice with negative lines); only status and mailing move."""
+    """A customer's invoice for a month, or a credit note that corrects one (kind
+    `credit_note`: negative lines, `corrects` the invoice). Never changed in its amounts;
+    only the status, what was credited and paid, and the mailing move
+    (cpo.billing.status)."""
 
     id = Serial(primary_key=True)
     operator = ForeignKey(references=Operator, on_delete=OnDelete.restrict, index=True)
@@ -65,6 +75,25 @@ class Invoice(Table, tablename="invoices"):
     due_at = Timestamptz()
     mailed_at = Timestamptz(null=True, default=None)
     mail_attempts = Integer(default=0)
+    kind = Varchar(length=12, choices=InvoiceKind, default=InvoiceKind.INVOICE, index=True)
+    corrects: ForeignKey["Invoice"] = ForeignKey(
+        references="self", on_delete=OnDelete.restrict, null=True, default=None
+    )
+    reason = Text(default="")  # why a credit note was written
+    # The customer's billing address as it was at issue (one line each), printed on the PDF.
+    customer_address = Text(default="")
+    # Gross of the credit notes against this invoice (positive); an invoice's open balance
+    # is gross − credited − paid (cpo.billing.rules.balance).
+    credited_minor = BigInt(default=0)
+    # Money received net of money paid back; on a credit note, what was paid out or set off
+    # (negative, like its amounts).
+    paid_minor = BigInt(default=0)
+    paid_at = Timestamptz(null=True, default=None)
+    paid_method = Varchar(length=20, default="")
+    paid_reference = Varchar(length=100, default="")
+    # The last failed collection, shown until the invoice is paid.
+    failure_code = Varchar(length=64, default="")
+    failure_message = Varchar(length=500, default="")
 
 
 class InvoiceLine(Table, tablename="invoice_lines"):
@@ -86,3 +115,22 @@ class InvoiceLine(Table, tablename="invoice_lines"):
     net_minor = BigInt()
     vat_minor = BigInt()
     gross_minor = BigInt()
+
+
+class InvoiceEventDelivery(Table, tablename="invoice_event_deliveries"):
+    """An invoice event for the operator's billing webhook: written in the transaction of
+    the change it tells of (an outbox), sent and retried by the notification sweeper
+    (cpo.notifications.delivery) like the network notifications."""
+
+    id = Serial(primary_key=True)
+    operator = ForeignKey(references=Operator, on_delete=OnDelete.cascade, index=True)
+    invoice = ForeignKey(references=Invoice, on_delete=OnDelete.restrict, index=True)
+    event = Varchar(length=32, choices=InvoiceEvent)
+    target = Varchar(length=500)
+    payload = Text()  # the webhook body, exactly as signed and sent
+    state = Varchar(length=8, choices=DeliveryState, default=DeliveryState.PENDING, index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    last_error = Varchar(length=500, default="")
+    sent_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

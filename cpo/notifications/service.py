@@ -4,9 +4,10 @@ their own, in the `X-CPO-Signature` header).
 
 The station use cases call `station_offline` / `fault_opened` inside the transaction that
 records the event: one delivery row per recipient and one for the webhook is written with
-it (an outbox), and `deliver_due` — the sweeper on every node — sends them, retries what
-failed with growing pauses, and gives up after `rules.MAX_ATTEMPTS`. An offline message
-waits for the operator's grace time first and is dropped if the station is back by then.
+it (an outbox), and the sweeper on every node (`cpo.notifications.delivery`) sends them,
+retries what failed with growing pauses, and gives up after `rules.MAX_ATTEMPTS`. An
+offline message waits for the operator's grace time first and is dropped if the station
+is back by then.
 """
 
 from __future__ import annotations
@@ -24,21 +25,18 @@ from cpo.context import Context
 from cpo.errors import InvalidInput
 from cpo.i18n import SUPPORTED_LANGUAGES, translator
 from cpo.notifications import rules
+from cpo.notifications.delivery import Dropped, Outbox, post_webhook
 from cpo.notifications.enums import Channel, DeliveryState, NetworkEvent
 from cpo.notifications.tables import NotificationDelivery, NotificationSettings
 from cpo.operators.service import OperatorRef, require_admin
 from cpo.operators.tables import Operator
-from cpo.ports import MailNotSent, OutgoingMail, WebhookNotSent
-from cpo.sealing import seal, unseal
+from cpo.ports import OutgoingMail
+from cpo.sealing import seal
 from cpo.stations.schemas import StationRef
 from cpo.stations.sites import operator_time_zone
 from cpo.stations.tables import ChargeStation
 
 log = logging.getLogger(__name__)
-
-DUE_BATCH = 50
-# A delivery being sent is hidden from other nodes' sweepers for this long.
-CLAIM = timedelta(minutes=2)
 
 
 class SettingsView(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,6 +46,8 @@ class SettingsView(msgspec.Struct, frozen=True, kw_only=True):
     email_recipients: list[str]
     language: str
     webhook_url: str
+    # Where invoice events go (cpo.billing.events), signed with the same secret.
+    billing_webhook_url: str
     # The secret itself is shown once, when it is made (`rotate_secret`).
     has_webhook_secret: bool
 
@@ -59,6 +59,7 @@ class SettingsInput(msgspec.Struct, frozen=True, kw_only=True):
     email_recipients: Annotated[list[str], msgspec.Meta(max_length=rules.MAX_RECIPIENTS)] = []
     language: Annotated[str, msgspec.Meta(max_length=5)] = "de"
     webhook_url: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    billing_webhook_url: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
 class WebhookSecret(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,6 +104,7 @@ DEFAULTS = SettingsView(
     email_recipients=[],
     language="de",
     webhook_url="",
+    billing_webhook_url="",
     has_webhook_secret=False,
 )
 
@@ -117,6 +119,7 @@ def _view(row: dict[str, Any] | None) -> SettingsView:
         email_recipients=[line for line in row["email_recipients"].splitlines() if line],
         language=row["language"],
         webhook_url=row["webhook_url"],
+        billing_webhook_url=row["billing_webhook_url"],
         has_webhook_secret=bool(row["webhook_secret_sealed"]),
     )
 
@@ -140,8 +143,9 @@ async def update_settings(ctx: Context, caller: OperatorRef, data: SettingsInput
         recipients = rules.parse_recipients("\n".join(data.email_recipients))
     except ValueError as error:
         raise InvalidInput(str(error), code="invalid_recipient") from None
-    if data.webhook_url and not rules.is_webhook_url(data.webhook_url):
-        raise InvalidInput("the webhook URL must be http(s)://…", code="invalid_webhook_url")
+    for url in (data.webhook_url, data.billing_webhook_url):
+        if url and not rules.is_webhook_url(url):
+            raise InvalidInput("the webhook URL must be http(s)://…", code="invalid_webhook_url")
     if data.language not in SUPPORTED_LANGUAGES:
         raise InvalidInput(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
     values: dict[Any, Any] = {
@@ -151,6 +155,7 @@ async def update_settings(ctx: Context, caller: OperatorRef, data: SettingsInput
         NotificationSettings.email_recipients: "\n".join(recipients),
         NotificationSettings.language: data.language,
         NotificationSettings.webhook_url: data.webhook_url,
+        NotificationSettings.billing_webhook_url: data.billing_webhook_url,
         NotificationSettings.updated_at: ctx.clock.now(),
     }
     async with database.transaction():
@@ -316,89 +321,20 @@ async def _enqueue(
         )
 
 
-# --- the sweeper -----------------------------------------------------------------------
+# --- sending (one sweeper for every outbox: cpo.notifications.delivery) -------------------
 
 
-async def deliver_due(ctx: Context) -> int:
-    """Send every delivery that is due; returns how many went out."""
-    now = ctx.clock.now()
-    rows = (
-        await NotificationDelivery.select()
-        .where(
-            (NotificationDelivery.state == DeliveryState.PENDING)
-            & (NotificationDelivery.next_attempt_at <= now)
-        )
-        .order_by(NotificationDelivery.next_attempt_at)
-        .limit(DUE_BATCH)
-    )
-    sent = 0
-    for row in rows:
-        if not await _claim(ctx, row):
-            continue  # another node took it
-        if await _deliver(ctx, row):
-            sent += 1
-    return sent
-
-
-async def _claim(ctx: Context, row: dict[str, Any]) -> bool:
-    async with database.transaction():
-        claimed = (
-            await NotificationDelivery.update(
-                {NotificationDelivery.next_attempt_at: ctx.clock.now() + CLAIM}
-            )
-            .where(
-                (NotificationDelivery.id == row["id"])
-                & (NotificationDelivery.state == DeliveryState.PENDING)
-                & (NotificationDelivery.next_attempt_at == row["next_attempt_at"])
-            )
-            .returning(NotificationDelivery.id)
-        )
-    return bool(claimed)
-
-
-async def _deliver(ctx: Context, row: dict[str, Any]) -> bool:
+async def _send(ctx: Context, row: dict[str, Any]) -> None:
     body = msgspec.json.decode(row["payload"], type=NetworkEventBody)
     if body.event is NetworkEvent.OFFLINE and await _back_online(body.station_id):
-        await _finish(ctx, row["id"], DeliveryState.DROPPED, "the station is back online")
-        return False
-    try:
-        if Channel(row["channel"]) is Channel.EMAIL:
-            await _send_mail(ctx, row, body)
-        else:
-            await _post_webhook(ctx, row)
-    except (MailNotSent, WebhookNotSent) as error:
-        attempts = row["attempts"] + 1
-        if not error.retryable or rules.gives_up(attempts):
-            await _finish(ctx, row["id"], DeliveryState.FAILED, str(error), attempts=attempts)
-        else:
-            async with database.transaction():
-                await NotificationDelivery.update(
-                    {
-                        NotificationDelivery.attempts: attempts,
-                        NotificationDelivery.last_error: str(error)[:500],
-                        NotificationDelivery.next_attempt_at: ctx.clock.now()
-                        + rules.retry_delay(attempts),
-                    }
-                ).where(NotificationDelivery.id == row["id"])
-        log.warning("notification %d to %s failed: %s", row["id"], row["target"], error)
-        return False
-    await _finish(ctx, row["id"], DeliveryState.SENT, "", attempts=row["attempts"] + 1)
-    return True
+        raise Dropped("the station is back online")
+    if Channel(row["channel"]) is Channel.EMAIL:
+        await _send_mail(ctx, row, body)
+    else:
+        await post_webhook(ctx, row, str(row["id"]))
 
 
-async def _finish(
-    ctx: Context, delivery_id: int, state: DeliveryState, error: str, *, attempts: int = 0
-) -> None:
-    values: dict[Any, Any] = {
-        NotificationDelivery.state: state,
-        NotificationDelivery.last_error: error[:500],
-    }
-    if attempts:
-        values[NotificationDelivery.attempts] = attempts
-    if state is DeliveryState.SENT:
-        values[NotificationDelivery.sent_at] = ctx.clock.now()
-    async with database.transaction():
-        await NotificationDelivery.update(values).where(NotificationDelivery.id == delivery_id)
+NETWORK_OUTBOX = Outbox(NotificationDelivery, _send)
 
 
 async def _back_online(station_id: int) -> bool:
@@ -408,30 +344,6 @@ async def _back_online(station_id: int) -> bool:
         .first()
     )
     return row is not None and row["connected_node"] is not None
-
-
-async def _secret(ctx: Context, operator_id: int) -> str | None:
-    row = await _row(operator_id)
-    if row is None or not row["webhook_secret_sealed"]:
-        return None
-    return unseal(ctx.settings.secret_key, row["webhook_secret_sealed"])
-
-
-async def _post_webhook(ctx: Context, row: dict[str, Any]) -> None:
-    secret = await _secret(ctx, row["operator"])
-    if secret is None:
-        raise WebhookNotSent("no webhook secret: make one first", retryable=False)
-    body = row["payload"].encode()
-    await ctx.webhooks.post(
-        row["target"],
-        body,
-        {
-            "Content-Type": "application/json",
-            rules.SIGNATURE_HEADER: rules.sign(secret, body),
-            rules.EVENT_HEADER: row["event"],
-            rules.DELIVERY_HEADER: str(row["id"]),
-        },
-    )
 
 
 async def _send_mail(ctx: Context, row: dict[str, Any], body: NetworkEventBody) -> None:

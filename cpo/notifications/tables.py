@@ -30,6 +30,8 @@ class NotificationSettings(Table, tablename="notification_settings"):
     email_recipients = Text(default="")
     language = Varchar(length=5, default="de")
     webhook_url = Varchar(length=500, default="")
+    # Where invoice events go (cpo.billing.events), signed with the same secret.
+    billing_webhook_url = Varchar(length=500, default="")
     # The HMAC key of the webhook signature, sealed with the platform's secret key.
     webhook_secret_sealed = Text(default="")
     updated_at = Timestamptz(default=TimestamptzNow())

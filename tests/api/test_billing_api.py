@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
@@ -17,14 +15,9 @@ from cpo.accounts import service as accounts
 from cpo.accounts.enums import CustomerKind, Role
 from cpo.billing import rules
 from cpo.context import Context
-from cpo.demo import DEMO_ANNA_EMAIL, DEMO_API_TOKEN, DEMO_OPERATOR_ADMIN_EMAIL
-from cpo.sessions import service as sessions
-from cpo.sessions.schemas import StartReport, StopReport
-from cpo.stations.schemas import StationRef
-from cpo.stations.tables import ChargeStation
+from cpo.demo import DEMO_ANNA_EMAIL, DEMO_OPERATOR_ADMIN_EMAIL
 from tests.support.accounts import AccountsPlatform, accounts_platform
-
-ANNAS_CARD = "04A2B3C4D5E6F7"
+from tests.support.billing_site import anna_charges_last_month, script
 
 
 @pytest.fixture
@@ -33,38 +26,8 @@ async def site(demo: Context) -> AsyncIterator[AccountsPlatform]:
         yield running
 
 
-def script(site: AccountsPlatform) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=site.platform.base_url, headers={"Authorization": f"Bearer {DEMO_API_TOKEN}"}
-    )
-
-
-async def anna_charges_last_month(site: AccountsPlatform) -> rules.Period:
-    period = rules.month_before(site.clock.now())
-    start = period.ends_at - timedelta(days=10)
-    row = await ChargeStation.select().where(ChargeStation.identity == "DEMO-AC-1").first()
-    assert row is not None
-    ref = StationRef(row["id"], row["operator"], "DEMO-AC-1")
-    started = await sessions.start_transaction(
-        site.ctx,
-        ref,
-        StartReport(connector_id=1, id_tag=ANNAS_CARD, meter_start_wh=0, timestamp=start),
-    )
-    await sessions.stop_transaction(
-        site.ctx,
-        ref,
-        StopReport(
-            transaction_id=started.transaction_id,
-            meter_stop_wh=20_000,
-            timestamp=start + timedelta(hours=2),
-            id_tag=ANNAS_CARD,
-        ),
-    )
-    return period
-
-
 async def test_bill_last_month_by_hand_and_export_it(site: AccountsPlatform) -> None:
-    period = await anna_charges_last_month(site)
+    period = await anna_charges_last_month(site.ctx)
     async with script(site) as http:
         ran = await http.post("/api/admin/billing-runs", json={"period": str(period)})
         assert ran.status_code == 200, ran.text
@@ -143,7 +106,7 @@ async def test_staff_read_invoices_but_do_not_run_billing(
 
 
 async def test_customers_see_their_own_invoices_in_the_app(site: AccountsPlatform) -> None:
-    period = await anna_charges_last_month(site)
+    period = await anna_charges_last_month(site.ctx)
     async with script(site) as http:
         number = (await http.post("/api/admin/billing-runs", json={"period": str(period)})).json()[
             "new_invoices"

@@ -23,6 +23,7 @@ from cpo.demo import DEMO_API_TOKEN
 from cpo.operators.service import create_api_token
 from cpo.operators.tables import Operator
 from cpo.tables import ALL_TABLES
+from tests.support.billing_site import anna_charges_last_month
 from tests.support.platform import RunningPlatform
 
 ADMIN_PREFIXES = ("/api/admin", "/api/operator", "/api/platform")
@@ -120,6 +121,14 @@ async def seed_operator_a(platform: RunningPlatform) -> None:
     ) as own:
         audit = await own.get("/api/admin/audit")
         assert audit.status_code == 200
+        # An invoice (id 1) and its credit note, for the invoice routes.
+        period = await anna_charges_last_month(platform.ctx, 20_000, 8_000)
+        billed = await own.post("/api/admin/billing-runs", json={"period": str(period)})
+        assert billed.json()["new_invoices"], billed.text
+        credited = await own.post(
+            "/api/admin/invoices/1/credit-notes", json={"reason": "seed", "positions": [2]}
+        )
+        assert credited.status_code == 201, credited.text
 
 
 async def test_operator_b_sees_and_changes_nothing_of_operator_a(

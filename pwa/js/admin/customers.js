@@ -5,6 +5,7 @@
 import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { money, t } from "../i18n.js";
+import { STATUS_LABELS } from "./invoices.js";
 import { adminTable } from "./table.js";
 
 const api = "/api/admin/customers";
@@ -12,6 +13,48 @@ const KINDS = { person: () => t("Person"), company: () => t("Company") };
 const ROLES = { driver: () => t("Driver"), fleet_manager: () => t("Fleet manager") };
 
 const isAdmin = (account) => ["operator_admin", "platform_admin"].includes(account.user.role);
+
+// The billing address printed on invoices and the payment terms, for the new-customer form
+// (`prefix` "c") and a customer's page ("e").
+function billingFields(prefix, customer = {}, readonly = false) {
+  const locked = readonly ? html`readonly` : "";
+  return html`<label for="${prefix}-street">${t("Street and number")}</label>
+    <input id="${prefix}-street" name="street" maxlength="200" autocomplete="off" value="${customer.street || ""}" ${locked} />
+    <label for="${prefix}-postal">${t("Postal code")}</label>
+    <input id="${prefix}-postal" name="postal_code" maxlength="16" value="${customer.postal_code || ""}" ${locked} />
+    <label for="${prefix}-city">${t("City")}</label>
+    <input id="${prefix}-city" name="city" maxlength="100" value="${customer.city || ""}" ${locked} />
+    <label for="${prefix}-country">${t("Country (two letters, e.g. DE)")}</label>
+    <input
+      id="${prefix}-country"
+      name="country_code"
+      required
+      pattern="[A-Za-z]{2}"
+      maxlength="2"
+      value="${customer.country_code || "DE"}"
+      ${locked}
+    />
+    <label for="${prefix}-terms">${t("Payment terms (days)")}</label>
+    <input
+      id="${prefix}-terms"
+      name="payment_terms_days"
+      type="number"
+      min="0"
+      max="90"
+      required
+      value="${customer.payment_terms_days ?? 14}"
+      ${locked}
+    />`;
+}
+
+// A form's fields as the API wants them: trimmed text, the country in capitals, the
+// payment terms as a number.
+function customerBody(form) {
+  const body = Object.fromEntries([...new FormData(form).entries()].map(([key, value]) => [key, String(value).trim()]));
+  if ("country_code" in body) body.country_code = body.country_code.toUpperCase();
+  if ("payment_terms_days" in body) body.payment_terms_days = Number(body.payment_terms_days);
+  return body;
+}
 
 function customerRow(customer) {
   return html`<tr>
@@ -49,6 +92,7 @@ function listPage(nav, admin) {
               <input id="c-vat" name="vat_id" maxlength="20" />
               <label for="c-group">${t("Tariff group (e.g. employees)")}</label>
               <input id="c-group" name="customer_group" maxlength="64" />
+              ${billingFields("c")}
               <p><button class="button primary">${t("Create customer")}</button></p>
             </form>`
         : ""
@@ -72,8 +116,7 @@ async function showList(main, nav, account, isCurrent) {
   }
   main.querySelector("#customer-form")?.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const form = new FormData(event.target);
-    const body = Object.fromEntries([...form.entries()].map(([key, value]) => [key, String(value).trim()]));
+    const body = customerBody(event.target);
     if (!body.customer_group) delete body.customer_group;
     try {
       const created = await userRequest(api, { method: "POST", body });
@@ -105,10 +148,10 @@ function cardRow(card) {
 
 function invoiceRow(invoice) {
   return html`<tr>
-    <td>${invoice.number}</td>
+    <td><a href="/admin/invoices/${invoice.id}">${invoice.number}</a></td>
     <td>${invoice.period}</td>
     <td>${money(invoice.gross_minor, invoice.currency)}</td>
-    <td>${invoice.status}</td>
+    <td>${STATUS_LABELS[invoice.status]?.() || invoice.status}</td>
   </tr>`;
 }
 
@@ -145,6 +188,7 @@ function customerPage(nav, detail, admin) {
         value="${customer.customer_group || ""}"
         ${admin ? "" : html`readonly`}
       />
+      ${billingFields("e", customer, !admin)}
       ${admin ? html`<p><button class="button secondary">${t("Save")}</button></p>` : ""}
     </form>
     <h2>${t("People")}</h2>
@@ -194,8 +238,7 @@ async function showCustomer(main, nav, account, id, isCurrent) {
   function bind() {
     main.querySelector("#customer-edit").addEventListener("submit", (event) => {
       event.preventDefault();
-      const form = new FormData(event.target);
-      const body = Object.fromEntries([...form.entries()].map(([key, value]) => [key, String(value).trim()]));
+      const body = customerBody(event.target);
       act(async () => {
         await userRequest(`${api}/${id}`, { method: "PATCH", body });
         return t("Saved.");

@@ -1,6 +1,7 @@
 // Faults (/admin/faults): what the stations reported, how long it lasted, who is on it;
 // acknowledge and resolve. Below, who is told when a station faults or goes offline
-// (e-mail recipients, the signed webhook) — changed by operator admins.
+// (e-mail recipients, the signed webhook) and where invoice events go (the billing webhook,
+// signed alike) — changed by operator admins.
 
 import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
@@ -35,6 +36,14 @@ function notificationsForm(settings, admin) {
         </select>
         <label for="notify-webhook">${t("Webhook URL")}</label>
         <input id="notify-webhook" name="webhook" type="url" maxlength="500" value="${settings.webhook_url}" />
+        <label for="notify-billing-webhook">${t("Webhook URL for invoice events")}</label>
+        <input
+          id="notify-billing-webhook"
+          name="billingWebhook"
+          type="url"
+          maxlength="500"
+          value="${settings.billing_webhook_url}"
+        />
         <p class="muted" id="notify-secret-state">${secretState}</p>
         <button class="button primary">${t("Save notifications")}</button>
         <button class="button secondary" type="button" id="notify-secret">${t("Make a new webhook secret")}</button>
@@ -99,6 +108,7 @@ export async function show({ main, nav, account, isCurrent }) {
             .filter(Boolean),
           language: form.language.value,
           webhook_url: form.webhook.value.trim(),
+          billing_webhook_url: form.billingWebhook.value.trim(),
         },
       });
       render(notifyStatus, html`<p>${t("Saved.")}</p>`);

@@ -98,13 +98,35 @@ function item(session) {
   </li>`;
 }
 
+// What an invoice or credit note means for the customer now, in plain words.
+function invoiceState(invoice) {
+  const amount = money(Math.abs(invoice.balance_minor), invoice.currency);
+  const due = dateOnly(invoice.due_at);
+  if (invoice.kind === "credit_note") {
+    if (invoice.paid_method === "offset") return t("Set off against invoice {number}.", { number: invoice.corrects_number });
+    if (invoice.status === "paid") return t("Paid back to you.");
+    return t("We pay {amount} back to you by {date}.", { amount, date: due });
+  }
+  if (invoice.status === "credited") return t("Cancelled by a credit note: nothing to pay.");
+  if (invoice.status === "paid" && invoice.balance_minor < 0) return t("Paid. We pay {amount} back to you.", { amount });
+  if (invoice.status === "paid") return t("Paid. Thank you!");
+  if (invoice.status === "failed")
+    return t("The payment did not go through. Please pay {amount} by bank transfer or contact us.", { amount });
+  return t("Open: {amount} to pay by {date}.", { amount, date: due });
+}
+
 function invoiceItem(invoice) {
   const pdf = `/api/me/invoices/${invoice.id}/pdf?lang=${lang}`;
-  const due = t("due on {date}", { date: dateOnly(invoice.due_at) });
+  const title = invoice.kind === "credit_note" ? t("Credit note {number}", { number: invoice.number }) : invoice.number;
   return html`<li class="card">
-    <h3>${invoice.number} · ${invoice.period}</h3>
-    <p>${money(invoice.gross_minor, invoice.currency)} · ${due}</p>
-    <p class="links"><a href="${pdf}" target="_blank" rel="noopener">${t("Invoice as PDF")}</a></p>
+    <h3>${title} · ${invoice.period}</h3>
+    <p>${money(invoice.gross_minor, invoice.currency)}</p>
+    <p class="muted" data-invoice-state>${invoiceState(invoice)}</p>
+    <p class="links">
+      <a href="${pdf}" target="_blank" rel="noopener"
+        >${invoice.kind === "credit_note" ? t("Credit note as PDF") : t("Invoice as PDF")}</a
+      >
+    </p>
   </li>`;
 }
 

@@ -16,6 +16,7 @@ export const SECTIONS = [
   { path: "faults", module: "faults", label: () => t("Faults") },
   { path: "support", module: "support", label: () => t("Drivers' reports") },
   { path: "customers", module: "customers", label: () => t("Customers") },
+  { path: "invoices", module: "invoices", label: () => t("Invoices") },
   { path: "tariffs", module: "tariffs", label: () => t("Tariffs") },
   { path: "qr", module: "qr", label: () => t("QR codes") },
   { path: "reports", module: "reports", label: () => t("Reports") },
