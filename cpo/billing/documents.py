@@ -299,16 +299,29 @@ async def mail_invoice(
         reply_to=operator.support_email or None,
         attachments=(Attachment(f"{invoice.number}.pdf", "application/pdf", pdf),),
     )
-    attempts = row["mail_attempts"] + 1
+    if not again and not await _claim_mail_attempt(invoice_id, row["mail_attempts"]):
+        return False  # another node is sending it right now
     try:
         await ctx.mailer.send(mail)
     except MailNotSent:
         log.warning("invoice %s not mailed yet", invoice.number, exc_info=True)
-        async with database.transaction():
-            await Invoice.update({Invoice.mail_attempts: attempts}).where(Invoice.id == invoice_id)
         return False
     async with database.transaction():
-        await Invoice.update(
-            {Invoice.mailed_at: ctx.clock.now(), Invoice.mail_attempts: attempts}
-        ).where(Invoice.id == invoice_id)
+        await Invoice.update({Invoice.mailed_at: ctx.clock.now()}).where(Invoice.id == invoice_id)
     return True
+
+
+async def _claim_mail_attempt(invoice_id: int, seen_attempts: int) -> bool:
+    """Count the attempt before sending: of two nodes that saw the same count, one sends; a
+    node that dies while sending leaves a counted attempt that the next round retries."""
+    async with database.transaction():
+        claimed = (
+            await Invoice.update({Invoice.mail_attempts: seen_attempts + 1})
+            .where(
+                (Invoice.id == invoice_id)
+                & (Invoice.mail_attempts == seen_attempts)
+                & Invoice.mailed_at.is_null()
+            )
+            .returning(Invoice.id)
+        )
+    return bool(claimed)

@@ -26,6 +26,8 @@ MAX_PAYMENT_TERMS_DAYS: Final = 90
 BILLING_TIME_ZONE: Final = ZoneInfo("Europe/Berlin")
 RUN_LEASE: Final = timedelta(minutes=10)
 MAIL_ATTEMPTS: Final = 5
+# A document still unmailed this long after it was written was left behind by its writer.
+FIRST_MAIL_GRACE: Final = timedelta(minutes=10)
 
 _PERIOD: Final = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 

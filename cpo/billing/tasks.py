@@ -42,10 +42,15 @@ async def bill_last_month(ctx: Context) -> int:
 
 
 async def mail_pending_invoices(ctx: Context) -> int:
+    """Mail what did not go: documents whose mail failed, and those whose first mail never
+    ran (the node stopped between writing and mailing; the writer mails at once, so one
+    unmailed for a while was left behind)."""
+    left_behind = ctx.clock.now() - rules.FIRST_MAIL_GRACE
     rows = await Invoice.select(Invoice.id, Invoice.operator).where(
         Invoice.mailed_at.is_null()
-        & (Invoice.mail_attempts > 0)
+        & (Invoice.customer._.email != "")
         & (Invoice.mail_attempts < rules.MAIL_ATTEMPTS)
+        & ((Invoice.mail_attempts > 0) | (Invoice.issued_at < left_behind))
     )
     return sum([await mail_invoice(ctx, row["operator"], row["id"]) for row in rows])
 

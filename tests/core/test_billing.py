@@ -5,7 +5,8 @@ the same invoices with gap-free numbers; a session that reaches us late lands in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,8 +14,11 @@ from cpo.billing import rules
 from cpo.billing import service as billing
 from cpo.billing.enums import RunState
 from cpo.billing.rules import Period
+from cpo.billing.tasks import mail_pending_invoices
 from cpo.context import Context
 from cpo.errors import Conflict, InvalidInput
+from cpo.ports import MailNotSent, OutgoingMail
+from tests.support.accounts import RecordingMailer
 from tests.support.fleet import (
     CARDS,
     NOVEMBER,
@@ -119,6 +123,42 @@ async def test_months_run_once_and_only_when_over(fleet: Fleet) -> None:
 
     fleet.clock.moment = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
     await billing.run_billing(fleet.ctx, 1, NOVEMBER, after_invoice=meanwhile)
+
+
+class SlowMailer(RecordingMailer):
+    """Takes a while per mail, so that two rounds overlap; fails while `down`."""
+
+    down = False
+
+    async def send(self, mail: OutgoingMail) -> None:
+        await asyncio.sleep(0.05)
+        if self.down:
+            raise MailNotSent("the mail server is down", retryable=True)
+        await super().send(mail)
+
+
+async def test_an_invoice_whose_mail_never_ran_is_mailed_once_later(fleet: Fleet) -> None:
+    await charge(fleet, CARDS[0], datetime(2026, 11, 10, 8, 0, tzinfo=UTC), 10_000, 60)
+    fleet.clock.moment = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+    mailer = SlowMailer()
+    ctx = Context(fleet.ctx.settings, fleet.ctx.bus, fleet.clock, mailer=mailer)
+    # The node stopped right after writing the invoice: its mail never ran.
+    await billing.run_billing(ctx, 1, NOVEMBER)
+
+    # Straight after the run the writer may still be mailing: the round leaves it.
+    assert await mail_pending_invoices(ctx) == 0
+    fleet.clock.moment += rules.FIRST_MAIL_GRACE + timedelta(minutes=1)
+    mailer.down = True
+    assert await mail_pending_invoices(ctx) == 0  # counted as an attempt, kept for later
+    mailer.down = False
+    # Two nodes' rounds at once: one of them sends it.
+    rounds = await asyncio.gather(mail_pending_invoices(ctx), mail_pending_invoices(ctx))
+    assert sorted(rounds) == [0, 1]
+    assert await mail_pending_invoices(ctx) == 0
+    [mail] = mailer.sent
+    assert mail.attachments[0].filename == "DEM-R-000001.pdf"
+    [invoice] = (await billing.invoice_page(1)).invoices
+    assert invoice.mailed
 
 
 def test_periods_and_their_edges() -> None:
