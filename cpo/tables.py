@@ -25,6 +25,7 @@ from cpo.partners.tables import (
     RoamingPush,
 )
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
+from cpo.privacy.tables import PrivacyRequest
 from cpo.reports.tables import MonthlyReportRecord
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
@@ -89,4 +90,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     BillingRun,
     Invoice,
     InvoiceLine,
+    PrivacyRequest,
 )

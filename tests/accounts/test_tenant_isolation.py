@@ -191,7 +191,7 @@ async def test_operator_staff_see_only_their_own_customers(tenants: Tenants) -> 
     assert names == ["Anna Schmidt (Other)"]
     demo_admin = await site.logged_in("operator@example.org")
     names = [c["name"] for c in (await demo_admin.get("/api/operator/customers")).json()]
-    assert names == ["Anna Schmidt", "Ben Müller"]
+    assert names == ["Anna Schmidt", "Ben Müller", "Musterbau GmbH"]
 
 
 async def test_a_passkey_logs_in_the_account_it_was_made_for(tenants: Tenants) -> None:
