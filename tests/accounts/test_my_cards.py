@@ -61,7 +61,8 @@ async def test_a_driver_blocks_a_lost_card_and_the_stations_are_told(
     carla = await site.logged_in(CARLA)
     cards = await my_cards(carla)
     app_tokens = [uid for uid, card in cards.items() if card["type"] == "APP_USER"]
-    assert set(cards) == {CARLA_CARD, *app_tokens} and len(app_tokens) == 1
+    assert set(cards) == {CARLA_CARD, *app_tokens}
+    assert len(app_tokens) == 1
     card = cards[CARLA_CARD]
     assert (card["status"], card["may_block"], card["may_unblock"]) == ("active", True, False)
     assert card["cost_centre"] == "KST 100 Vertrieb"
