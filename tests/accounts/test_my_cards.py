@@ -110,7 +110,7 @@ async def test_a_colleagues_or_strangers_card_is_not_yours_to_block(
     for uid in (DAVID_CARD, POOL_CARD, ANNA_CARD):
         refused = await carla.post(f"/api/me/cards/{await card_id(uid)}/block")
         assert (refused.status_code, refused.json()["code"]) == (404, "card_not_found"), uid
-        assert refused.json()["title"] == "We could not find this card in your account."
+        assert refused.json()["title"] == "Wir konnten diese Karte in Ihrem Konto nicht finden."
         assert await at_the_charger(site.ctx, uid) is AuthorizationStatus.ACCEPTED
     assert (await carla.post("/api/me/cards/999999/block")).status_code == 404
 
