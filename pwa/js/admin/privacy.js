@@ -13,7 +13,8 @@ const STATUS = { open: () => t("Open"), done: () => t("Done"), declined: () => t
 
 function who(request) {
   const name = request.user_name || request.user_email;
-  return [name, request.customer_name].filter(Boolean).join(" · ");
+  const customer = request.customer_name !== name ? request.customer_name : "";
+  return [name, customer].filter(Boolean).join(" · ");
 }
 
 function item(request) {
