@@ -125,11 +125,9 @@ async def visible_cards(user: UserRef, customer: ContractCustomer) -> list[cards
         .order_by(IdToken.label)
         .order_by(IdToken.id)
     )
-    return [
-        await cards.get_card(user.operator_id, row["id"])
-        for row in rows
-        if may_see(user, customer, row["customer"], row["holder"])
-    ]
+    shown = [row["id"] for row in rows if may_see(user, customer, row["customer"], row["holder"])]
+    views = await cards.cards_by_id(user.operator_id, shown)
+    return [views[card_id] for card_id in shown if card_id in views]
 
 
 async def my_cards(user: UserRef, language: str) -> list[MyCard]:

@@ -400,12 +400,14 @@ async def _logins(user_id: int) -> list[LoginData]:
     return [LoginData(**row) for row in rows]
 
 
-def _reports_of(operator_id: int, email_key: str) -> Any:
-    """Drivers' reports filed with the user's e-mail address (case does not matter)."""
-    pattern = email_key.replace("%", "").replace("_", "")
-    address = SupportTicket.contact_email
-    matches = address.like(pattern) if database.is_sqlite() else address.ilike(pattern)
-    return (SupportTicket.operator == operator_id) & matches & (SupportTicket.contact_email != "")
+async def _tickets_of(operator_id: int, email_key: str) -> list[int]:
+    """The drivers' reports filed with the user's e-mail address, whatever its case. A report
+    form is rarely filled in with an address, so reading the operator's few is cheap and
+    compares exactly as logins do (`normalize_email`)."""
+    rows = await SupportTicket.select(SupportTicket.id, SupportTicket.contact_email).where(
+        (SupportTicket.operator == operator_id) & (SupportTicket.contact_email != "")
+    )
+    return [row["id"] for row in rows if rules.normalize_email(row["contact_email"]) == email_key]
 
 
 async def _reports(operator_id: int, email_key: str) -> list[ReportData]:
@@ -419,13 +421,11 @@ async def _reports(operator_id: int, email_key: str) -> list[ReportData]:
             SupportTicket.contact_email,
             SupportTicket.contact_phone,
         )
-        .where(_reports_of(operator_id, email_key))
+        .where(SupportTicket.id.is_in(await _tickets_of(operator_id, email_key) or [0]))
         .order_by(SupportTicket.id)
     )
     reports = []
     for ticket in tickets:
-        if rules.normalize_email(ticket["contact_email"]) != email_key:
-            continue  # LIKE matched more than the address (it has no wildcards left, but still)
         conversation = (
             await TicketMessage.select(TicketMessage.at, TicketMessage.author, TicketMessage.body)
             .where(TicketMessage.ticket == ticket["id"])
@@ -654,7 +654,9 @@ async def complete_deletion(
         ).where(User.id == user_id)
         await SupportTicket.update(
             {SupportTicket.contact_email: "", SupportTicket.contact_phone: ""}
-        ).where(_reports_of(caller.operator_id, user["email_key"]))
+        ).where(
+            SupportTicket.id.is_in(await _tickets_of(caller.operator_id, user["email_key"]) or [0])
+        )
         customer_erased = await _erase_person(user["customer"], caller.operator_id, now)
         await PrivacyRequest.update(
             {
