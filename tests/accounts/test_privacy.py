@@ -18,6 +18,7 @@ from cpo.billing.rules import Period
 from cpo.billing.tables import Invoice
 from cpo.cdrs.tables import Cdr
 from cpo.demo import DEMO_OPERATOR_ADMIN_EMAIL
+from cpo.support.tables import SupportTicket
 from cpo.tokens.tables import IdToken, TokenPush
 from tests.accounts.test_my_cards import ANNA_CARD
 from tests.support.accounts import AccountsPlatform, login_token
@@ -98,6 +99,11 @@ async def test_an_erased_account_cannot_log_in_and_invoices_and_records_stay(
     records_before = await Cdr.count()
     assert invoices_before == 1
 
+    report = await site.browser().post(
+        "/api/evses/DE*DEM*E0001*2/problems",
+        {"kind": "other", "description": "Dark at night", "contact_email": "ANNA@example.org"},
+    )
+    assert report.status_code == 201, report.text
     anna = await site.logged_in(ANNA)
     authenticator = SoftwareAuthenticator(origin=anna.origin)
     assert (await anna.add_passkey(authenticator)).status_code == 201
@@ -173,6 +179,10 @@ async def test_an_erased_account_cannot_log_in_and_invoices_and_records_stay(
     assert (app_token["status"], app_token["holder"]) == ("blocked", None)
     card = await IdToken.select(IdToken.holder).where(IdToken.uid == ANNA_CARD).first()
     assert card == {"holder": None}
+    ticket = await SupportTicket.select(
+        SupportTicket.contact_email, SupportTicket.description
+    ).first()
+    assert ticket == {"contact_email": "", "description": "Dark at night"}
     log = (await admin.get("/api/admin/audit", params={"action": "privacy"})).json()
     assert log["entries"][0]["action"] == "privacy.complete"
 
