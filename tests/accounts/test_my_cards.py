@@ -11,12 +11,11 @@ import httpx
 
 from cpo.context import Context
 from cpo.demo import DEMO_API_TOKEN, DEMO_FLEET_MANAGER_EMAIL
-from cpo.stations.schemas import StationRef
-from cpo.stations.tables import ChargeStation
 from cpo.tokens.enums import AuthorizationStatus
 from cpo.tokens.service import authorize
 from cpo.tokens.tables import IdToken, TokenPush
 from tests.support.accounts import AccountsPlatform, Browser
+from tests.support.contract_sessions import Charger
 
 CARLA = "carla@example.org"
 CARLA_CARD = "04D1A2B3C4D5E6"
@@ -39,14 +38,8 @@ async def card_id(uid: str) -> int:
 
 
 async def at_the_charger(ctx: Context, uid: str) -> AuthorizationStatus:
-    row = (
-        await ChargeStation.select(ChargeStation.id, ChargeStation.operator)
-        .where(ChargeStation.identity == "DEMO-AC-1")
-        .first()
-    )
-    assert row is not None
-    station = StationRef(row["id"], row["operator"], "DEMO-AC-1")
-    return (await authorize(ctx, station, uid)).status
+    """What DEMO-AC-1 is told when the card is held to it."""
+    return (await authorize(ctx, await Charger(ctx).station(), uid)).status
 
 
 async def my_cards(browser: Browser) -> dict[str, dict[str, Any]]:
