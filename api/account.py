@@ -4,13 +4,16 @@ charging under the customer's contract from the phone. Only translates HTTP ↔ 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from api.auth import (
@@ -22,13 +25,15 @@ from api.auth import (
     require_json,
     session_cookie,
 )
-from cpo.accounts import charging, passkeys
+from cpo.accounts import charging, my_cards, passkeys
+from cpo.accounts import fleet as company
 from cpo.accounts import service as accounts
 from cpo.accounts.service import MeView, NewLogin, UserRef
 from cpo.billing import customers as my_billing
 from cpo.context import Context
 from cpo.errors import NotAuthenticated
 from cpo.i18n import negotiate
+from cpo.privacy import service as privacy
 
 AcceptLanguage = Annotated[str | None, HeaderParameter(name="Accept-Language")]
 UserAgent = Annotated[str | None, HeaderParameter(name="User-Agent")]
@@ -288,6 +293,231 @@ class MeController(Controller):
     ) -> charging.MySession:
         return await charging.stop_my_session(
             state.ctx, user, session_id, _language(user, lang, accept_language)
+        )
+
+
+class MyCardsController(Controller):
+    path = "/api/me/cards"
+    tags = ["account"]
+
+    @get(
+        summary="The cards and app tokens the user may see",
+        description=(
+            "As sessions: a driver their own (and a person's unassigned cards), a fleet "
+            "manager all of the company's. With status, who blocked it, holder, cost centre "
+            "and when each was last used."
+        ),
+        cache_control=None,
+    )
+    async def cards(
+        self,
+        user: CurrentUser,
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> list[my_cards.MyCard]:
+        return await my_cards.my_cards(user, _language(user, lang, accept_language))
+
+    @post(
+        "/{card_id:int}/block",
+        status_code=HTTP_200_OK,
+        summary="Block a lost card at once",
+        description=(
+            "Refused at its next authorization, and pushed to every station's local list or "
+            "cache, as when the operator blocks it. Another's card is 404 `card_not_found`."
+        ),
+    )
+    async def block(
+        self,
+        state: State,
+        user: CurrentUser,
+        card_id: FromPath[int],
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> my_cards.MyCard:
+        return await my_cards.set_my_card_blocked(
+            state.ctx, user, card_id, True, _language(user, lang, accept_language)
+        )
+
+    @post(
+        "/{card_id:int}/unblock",
+        status_code=HTTP_200_OK,
+        summary="Unblock a card the customer blocked",
+        description=(
+            "Only a block made in the app: a card the operator blocked is 403 "
+            "`blocked_by_operator` with the support contact in the message."
+        ),
+    )
+    async def unblock(
+        self,
+        state: State,
+        user: CurrentUser,
+        card_id: FromPath[int],
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> my_cards.MyCard:
+        return await my_cards.set_my_card_blocked(
+            state.ctx, user, card_id, False, _language(user, lang, accept_language)
+        )
+
+
+class FleetController(Controller):
+    path = "/api/me/fleet"
+    tags = ["account"]
+
+    @get(
+        summary="The company's people and cards (fleet managers)",
+        description="Drivers and fleet managers with their last login and tokens; every card "
+        "with holder, cost centre and status. Others get 403 `forbidden_role`.",
+        cache_control=None,
+    )
+    async def people_and_cards(
+        self,
+        user: CurrentUser,
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> company.Fleet:
+        return await company.fleet(user, _language(user, lang, accept_language))
+
+    @patch(
+        "/cards/{card_id:int}",
+        summary="Set a card's cost centre, label or holder (fleet managers)",
+        description=(
+            'Fields left out stay; `cost_centre` "" clears it; `holder_id` is one of the '
+            "company's people, or null. Sessions already charged keep their cost centre."
+        ),
+    )
+    async def change_card(
+        self,
+        state: State,
+        user: CurrentUser,
+        card_id: FromPath[int],
+        data: JSONBody[company.FleetCardChange],
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> my_cards.MyCard:
+        return await company.change_fleet_card(
+            state.ctx, user, card_id, data, _language(user, lang, accept_language)
+        )
+
+    @get(
+        "/sessions",
+        summary="A month per cost centre (fleet managers)",
+        description=(
+            "`period` YYYY-MM (Europe/Berlin, by the time a session stopped, as invoices): "
+            "per cost centre the sessions, energy (Wh) and gross cost per currency "
+            "(corrections counted), and per driver; running sessions apart."
+        ),
+        cache_control=None,
+    )
+    async def month(
+        self,
+        state: State,
+        user: CurrentUser,
+        period: Annotated[str, QueryParameter(max_length=7)],
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> company.FleetMonth:
+        return await company.fleet_month(
+            state.ctx, user, period, _language(user, lang, accept_language)
+        )
+
+    @get(
+        "/sessions.csv",
+        summary="The company's sessions as CSV (fleet managers)",
+        description=(
+            "One row per charge detail record whose session stopped in [date_from, date_to) "
+            "(days in Europe/Berlin): " + ", ".join(company.CSV_COLUMNS) + ". For German "
+            "Excel: semicolons, decimal comma, local times, UTF-8 with BOM; texts defused."
+        ),
+        media_type="text/csv",
+    )
+    async def sessions_csv(
+        self,
+        user: CurrentUser,
+        date_from: FromQuery[date],
+        date_to: FromQuery[date],
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> Stream:
+        chunks = await company.fleet_csv(
+            user, date_from, date_to, _language(user, lang, accept_language)
+        )
+        name = f"sessions-{date_from.isoformat()}-{date_to.isoformat()}.csv"
+        return Stream(
+            chunks,
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+
+class MyDataController(Controller):
+    path = "/api/me"
+    tags = ["account"]
+
+    @get(
+        "/data",
+        summary="Download everything the platform holds about the user (JSON)",
+        description=(
+            "Profile, customer, cards and tokens, sessions with their records' amounts, "
+            "invoices, passkeys (names and dates), login sessions, drivers' reports filed "
+            "with the user's e-mail, and privacy requests. Each download is recorded."
+        ),
+    )
+    async def data(
+        self,
+        state: State,
+        user: CurrentUser,
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> Response[bytes]:
+        exported = await privacy.export_my_data(
+            state.ctx, user, _language(user, lang, accept_language)
+        )
+        name = f"my-data-{exported.exported_at.date().isoformat()}.json"
+        return Response(
+            msgspec.json.format(msgspec.json.encode(exported)),
+            media_type=MediaType.JSON,
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @get(
+        "/privacy-requests",
+        summary="The user's privacy requests (downloads, erasure)",
+        cache_control=None,
+    )
+    async def requests(self, user: CurrentUser) -> list[privacy.RequestView]:
+        return await privacy.my_requests(user)
+
+    @post(
+        "/deletion-request",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Ask the operator to erase the account",
+        description=(
+            "Recorded (open) and confirmed by mail; the operator's support is told. Invoices "
+            "and charge detail records are kept for 10 years (§ 147 AO, § 14b UStG). Asking "
+            "again while a request is open answers with it."
+        ),
+    )
+    async def deletion_request(
+        self,
+        state: State,
+        user: CurrentUser,
+        lang: FromQuery[str | None] = None,
+        accept_language: AcceptLanguage = None,
+    ) -> Response[privacy.RequestView]:
+        request, mails = await privacy.request_deletion(
+            state.ctx, user, _language(user, lang, accept_language)
+        )
+        return Response(
+            request,
+            status_code=HTTP_202_ACCEPTED,
+            background=BackgroundTask(privacy.send_mails, state.ctx, mails),
         )
 
 

@@ -18,7 +18,10 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from api.account import (
     AuthController,
     ContractChargingController,
+    FleetController,
     MeController,
+    MyCardsController,
+    MyDataController,
     OperatorCustomersController,
 )
 from api.admin.audit import AuditController
@@ -30,6 +33,7 @@ from api.admin.exports import SessionExportController
 from api.admin.network import NETWORK_CONTROLLERS
 from api.admin.operators import OperatorProfileController, PlatformOperatorController
 from api.admin.payments import PaymentController
+from api.admin.privacy import PrivacyRequestController
 from api.admin.reports import ReportController
 from api.admin.roaming import RoamingController
 from api.admin.stickers import StickerController
@@ -186,6 +190,7 @@ def create_app(
             PlatformOperatorController,
             BillingController,
             CustomerController,
+            PrivacyRequestController,
         ],
         dependencies={"operator": Provide(provide_operator)},
     )
@@ -202,6 +207,9 @@ def create_app(
             *PWA_HANDLERS,
             AuthController,
             MeController,
+            MyCardsController,
+            FleetController,
+            MyDataController,
             ContractChargingController,
             OperatorCustomersController,
             ocpi_router(),

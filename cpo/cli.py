@@ -183,6 +183,7 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
             DEMO_API_TOKEN,
             DEMO_BEN_EMAIL,
             DEMO_CARDS,
+            DEMO_FLEET_MANAGER_EMAIL,
             DEMO_OPERATOR_ADMIN_EMAIL,
             DEMO_PLATFORM_ADMIN_EMAIL,
             DEMO_STATIONS,
@@ -201,6 +202,10 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
             f"  Contract customers: log in at {settings.base_url}/login as {DEMO_ANNA_EMAIL}"
             f" (AC price) or {DEMO_BEN_EMAIL} (employee, free); without CPO_SMTP_URL the"
             f" login mail is an .eml file in {settings.outbox_dir}/"
+        )
+        lines.append(
+            f"  Fleet manager: log in as {DEMO_FLEET_MANAGER_EMAIL} (Musterbau GmbH) and open"
+            f" {settings.base_url}/account/fleet: the company's cards and sessions per cost centre"
         )
         lines.append(
             f"  Admin mode: log in at {settings.base_url}/login as {DEMO_OPERATOR_ADMIN_EMAIL}"

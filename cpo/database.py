@@ -13,6 +13,7 @@ import io
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -368,6 +369,15 @@ def from_json_column(value: Any, kind: type[T]) -> T:
     """A JSON column's value as `kind`: SQLite hands back text, PostgreSQL parsed values."""
     raw = value if isinstance(value, (str, bytes)) else msgspec.json.encode(value)
     return msgspec.json.decode(raw, type=kind)
+
+
+def aggregated_moment(value: Any) -> datetime | None:
+    """A MIN/MAX of a timestamp column: SQLite hands it back as text, PostgreSQL as a
+    datetime (UTC when the text has no offset)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def describe(database_url: str) -> str:

@@ -31,6 +31,7 @@ from cpo.tariffs.schemas import (
 from cpo.tokens import service as tokens
 from cpo.tokens.enums import TokenStatus
 from cpo.tokens.schemas import TokenSpec
+from cpo.tokens.tables import IdToken
 
 DEMO_OPERATOR_SLUG = "demo"
 # Printed by `cpo run --demo` so the admin API can be tried at once; never use one like it live.
@@ -40,6 +41,14 @@ DEMO_API_TOKEN = "cpo_demo-admin-token-for-trying-the-api"  # noqa: S105
 # operator's admin; in the demo the login mails land in the outbox folder.
 DEMO_ANNA_EMAIL = "anna@example.org"
 DEMO_BEN_EMAIL = "ben@example.org"
+# A company customer: its fleet manager sees the company's cards and sessions per cost
+# centre; Carla and David drive its cars.
+DEMO_FLEET_MANAGER_EMAIL = "fuhrpark@example.org"
+DEMO_COMPANY_DRIVERS = (
+    ("Carla Weber", "carla@example.org", "04D1A2B3C4D5E6", "KST 100 Vertrieb"),
+    ("David Klein", "david@example.org", "04D2A2B3C4D5E6", "KST 200 Service"),
+)
+DEMO_POOL_CARD = ("04D3A2B3C4D5E6", "KST 200 Service")
 DEMO_OPERATOR_ADMIN_EMAIL = "operator@example.org"
 DEMO_PLATFORM_ADMIN_EMAIL = "platform@example.org"
 DEMO_STRIPE = {
@@ -139,6 +148,9 @@ DEMO_CARDS = (
     DemoCard("04FLEET0000002", "Fleet card 2 (Stadtwerke fleet)", group_id="FLEET-STADTWERKE"),
     DemoCard("04C0FFEE000BAD", "Lost card (blocked)", status=TokenStatus.BLOCKED),
     DemoCard("04E0E0E0E0E0E0", "Former employee (expired)", expired=True),
+    DemoCard("04D1A2B3C4D5E6", "Musterbau: Carla Weber"),
+    DemoCard("04D2A2B3C4D5E6", "Musterbau: David Klein"),
+    DemoCard("04D3A2B3C4D5E6", "Musterbau: pool car B-MB 123"),
 )
 
 
@@ -338,6 +350,7 @@ async def _demo_accounts(ctx: Context, operator_id: int) -> None:
             ),
         )
         await accounts.assign_token(ctx, operator_id, card, customer.id, holder_user_id=user.id)
+    await _demo_company(ctx, operator_id)
     await accounts.create_user(
         ctx,
         operator_id,
@@ -359,3 +372,53 @@ async def _demo_accounts(ctx: Context, operator_id: int) -> None:
             language="de",
         ),
     )
+
+
+async def _demo_company(ctx: Context, operator_id: int) -> None:
+    """Musterbau GmbH: a fleet manager, two drivers with a card each and a pool car's card
+    nobody holds, booked to two cost centres."""
+    company = await accounts.create_customer(
+        ctx,
+        operator_id,
+        accounts.CustomerInput(
+            kind=CustomerKind.COMPANY,
+            name="Musterbau GmbH",
+            email="buchhaltung@musterbau.example",
+            vat_id="DE987654321",
+        ),
+    )
+    await accounts.create_user(
+        ctx,
+        operator_id,
+        accounts.UserInput(
+            email=DEMO_FLEET_MANAGER_EMAIL,
+            display_name="Fatma Yilmaz",
+            role=Role.FLEET_MANAGER,
+            language="de",
+            customer_id=company.id,
+        ),
+    )
+    for name, email, card, cost_centre in DEMO_COMPANY_DRIVERS:
+        driver = await accounts.create_user(
+            ctx,
+            operator_id,
+            accounts.UserInput(
+                email=email,
+                display_name=name,
+                role=Role.DRIVER,
+                language="de",
+                customer_id=company.id,
+            ),
+        )
+        await accounts.assign_token(ctx, operator_id, card, company.id, holder_user_id=driver.id)
+        async with database.transaction():
+            # The driver's card and app token are booked to the driver's cost centre.
+            await IdToken.update({IdToken.cost_centre: cost_centre}).where(
+                (IdToken.operator == operator_id) & (IdToken.holder == driver.id)
+            )
+    pool_card, pool_cost_centre = DEMO_POOL_CARD
+    await accounts.assign_token(ctx, operator_id, pool_card, company.id)
+    async with database.transaction():
+        await IdToken.update({IdToken.cost_centre: pool_cost_centre}).where(
+            (IdToken.operator == operator_id) & (IdToken.uid == pool_card)
+        )

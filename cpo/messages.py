@@ -266,6 +266,49 @@ START_NOT_ACCEPTED = N_(
 )
 CHARGING_STARTS = N_("The charge point is starting. Plug in the cable if you have not yet.")
 
+# A customer's own cards, the fleet manager's views, and their data (GDPR)
+
+CARD_NOT_FOUND = N_("We could not find this card in your account.")
+# TRANSLATORS: {support} is a phone number or e-mail address.
+CARD_BLOCKED_BY_OPERATOR = N_(
+    "Our support team blocked this card. To use it again, please contact {support}."
+)
+# TRANSLATORS: {support} is a phone number or e-mail address.
+CARD_EXPIRED = N_("This card has expired. Please contact {support} for a new one.")
+HOLDER_NOT_OF_COMPANY = N_("Please choose one of your company's people as the card's holder.")
+# TRANSLATORS: {operator} is the operator's name.
+DELETION_REQUESTED_SUBJECT = N_("Your request to erase your account at {operator}")
+# TRANSLATORS: {email} is the account's e-mail address, {operator} the operator's name.
+DELETION_REQUESTED_TEXT = N_(
+    "Hello,\n\nwe have received your request to erase your account {email} at {operator}. "
+    "We will tell you by e-mail when it is done."
+)
+DELETION_KEPT = N_(
+    "What we must keep: your invoices and the records of your charging sessions stay for "
+    "10 years, as German tax law requires (§ 147 AO, § 14b UStG). They are used for nothing "
+    "else and erased after that."
+)
+# TRANSLATORS: {operator} is the operator's name.
+DELETION_DONE_SUBJECT = N_("Your account at {operator} is erased")
+DELETION_DONE_TEXT = N_(
+    "Hello,\n\nyour account at {operator} is erased: your login, passkeys and app token are "
+    "gone, and your name and e-mail address are removed from it."
+)
+# TRANSLATORS: {operator} is the operator's name.
+DELETION_DECLINED_SUBJECT = N_("Your request to erase your account at {operator}")
+# TRANSLATORS: {reason} is the operator's explanation, {support} a phone number or e-mail.
+DELETION_DECLINED_TEXT = N_(
+    "Hello,\n\n{operator} has not erased your account, for this reason:\n\n{reason}\n\n"
+    "If you have questions, please contact {support}."
+)
+# TRANSLATORS: a mail to the operator's support; {email} is the customer's address.
+DELETION_OPERATOR_SUBJECT = N_("Privacy request: {email} asks to be erased")
+# TRANSLATORS: {link} is the address of admin mode's privacy requests.
+DELETION_OPERATOR_TEXT = N_(
+    "{name} ({email}) asks to have their account erased. Please complete or decline the "
+    "request in admin mode: {link}"
+)
+
 # Operators' notifications about their network (e-mail)
 
 # TRANSLATORS: {station} is a station's name or OCPP identity.

@@ -31,6 +31,7 @@ from cpo.partners.tables import (
     RoamingPush,
 )
 from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
+from cpo.privacy.tables import PrivacyRequest
 from cpo.reports.tables import MonthlyReportRecord
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
@@ -96,4 +97,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Invoice,
     InvoiceLine,
     InvoiceEventDelivery,
+    PrivacyRequest,
 )

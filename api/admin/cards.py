@@ -29,7 +29,8 @@ class CardImport(msgspec.Struct, frozen=True):
 
 IMPORT_HELP = (
     "Columns: `uid` (required), and any of `label`, `expires_at` (date or ISO timestamp), "
-    "`group_id` (parent card), `customer_group`, `customer_id`. A column left out keeps "
+    "`group_id` (parent card), `customer_group`, `customer_id`, `cost_centre`. A column "
+    "left out keeps "
     "that field; an empty cell clears it; other columns (as in an export) are ignored. "
     "Each row is reported as new, changed (with before/after per field), unchanged or "
     "invalid (with reason codes)."
@@ -143,7 +144,8 @@ class CardController(Controller):
         "/{card_id:int}",
         summary="Edit a card, or assign it to a customer",
         description=(
-            "Label, expiry, customer group, parent group (`group_id`), customer and holder; "
+            "Label, expiry, customer group, parent group (`group_id`), customer, holder and "
+            "`cost_centre`; "
             "a field left out stays, `null` clears it. Assigning a customer gives the card "
             "the customer's tariff group unless `customer_group` is given. Operator admins only."
         ),

@@ -87,14 +87,17 @@ class MySession(msgspec.Struct, frozen=True, kw_only=True):
     receipt_token: str | None
 
 
-class _Customer(msgspec.Struct, frozen=True):
+class ContractCustomer(msgspec.Struct, frozen=True):
+    """The customer a user charges for, and how to reach the operator's support."""
+
     id: int
     kind: CustomerKind
     customer_group: str | None
     support: str
 
 
-async def _customer_of(user: UserRef, t: Translator) -> _Customer:
+async def customer_of(user: UserRef, t: Translator) -> ContractCustomer:
+    """The user's contract customer; NotAllowed (in plain words) for anyone without one."""
     require_role(user, rules.CHARGING_ROLES, t.language)
     operator = (
         await Operator.select(Operator.support_phone, Operator.support_email)
@@ -114,7 +117,7 @@ async def _customer_of(user: UserRef, t: Translator) -> _Customer:
         raise NotAllowed(
             t.gettext(messages.NO_CHARGING_CONTRACT).format(support=support), code="no_contract"
         )
-    return _Customer(row["id"], CustomerKind(row["kind"]), row["customer_group"], support)
+    return ContractCustomer(row["id"], CustomerKind(row["kind"]), row["customer_group"], support)
 
 
 async def _own_evse(user: UserRef, evse_id: str, t: Translator) -> dict[str, Any]:
@@ -141,7 +144,7 @@ async def _own_evse(user: UserRef, evse_id: str, t: Translator) -> dict[str, Any
 
 async def contract_price(ctx: Context, user: UserRef, evse_id: str, language: str) -> ContractPrice:
     t = translator(negotiate(None, language))
-    customer = await _customer_of(user, t)
+    customer = await customer_of(user, t)
     evse = await _own_evse(user, evse_id, t)
     tariff = await tariff_for_session(
         user.operator_id,
@@ -160,7 +163,7 @@ async def start_charging(ctx: Context, user: UserRef, evse_id: str, language: st
     """Start the charge point with the user's app token (RemoteStart). The session shows in
     `my_sessions` once the charge point reports the start."""
     t = translator(negotiate(None, language))
-    customer = await _customer_of(user, t)
+    customer = await customer_of(user, t)
     evse = await _own_evse(user, evse_id, t)
     shown = await evse_for_driver(ctx, evse["evse_id"], t.language)
     if shown.availability is not Availability.AVAILABLE:
@@ -213,7 +216,7 @@ _SESSION_COLUMNS = (
 )
 
 
-def _visible(user: UserRef, customer: _Customer) -> Any:
+def _visible(user: UserRef, customer: ContractCustomer) -> Any:
     """The SQL form of `rules.may_see_token` (which is checked again on every row)."""
     condition = (ChargingSession.operator == user.operator_id) & (
         ChargingSession.id_token._.customer == customer.id
@@ -227,7 +230,7 @@ def _visible(user: UserRef, customer: _Customer) -> Any:
     return condition
 
 
-def _may_see(user: UserRef, customer: _Customer, row: dict[str, Any]) -> bool:
+def _may_see(user: UserRef, customer: ContractCustomer, row: dict[str, Any]) -> bool:
     return rules.may_see_token(
         role=user.role,
         user_id=user.user_id,
@@ -248,7 +251,7 @@ async def my_sessions(
 ) -> list[MySession]:
     """The customer's sessions the user may see, newest first (`before`: older than that id)."""
     t = translator(negotiate(None, language))
-    customer = await _customer_of(user, t)
+    customer = await customer_of(user, t)
     condition = _visible(user, customer)
     if before is not None:
         condition &= ChargingSession.id < before
@@ -264,7 +267,7 @@ async def my_sessions(
 async def stop_my_session(ctx: Context, user: UserRef, session_id: int, language: str) -> MySession:
     """Stop a running session of the customer's (RemoteStop); a finished one is returned."""
     t = translator(negotiate(None, language))
-    customer = await _customer_of(user, t)
+    customer = await customer_of(user, t)
     row = (
         await ChargingSession.select(*_SESSION_COLUMNS)
         .where(_visible(user, customer) & (ChargingSession.id == session_id))

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Protocol
 
 import msgspec
 
+from cpo.accounts.service import UserRef
 from cpo.audit.tables import AuditEntry
 from cpo.errors import InvalidPeriod
-from cpo.operators.service import OperatorRef
+from cpo.operators.service import ActorKind
 from cpo.spreadsheets import csv_stream, defused
 
 DEFAULT_PAGE_SIZE: Final = 50
@@ -63,6 +64,37 @@ class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
     date_to: datetime | None = None
 
 
+class Actor(Protocol):
+    """Who made a change, for the log: an operator's script or staff (`OperatorRef`), or
+    a customer's user acting on what is theirs (`CustomerActor`)."""
+
+    @property
+    def operator_id(self) -> int: ...
+
+    @property
+    def actor_kind(self) -> ActorKind: ...
+
+    @property
+    def actor_id(self) -> int | None: ...
+
+    @property
+    def actor_name(self) -> str: ...
+
+
+class CustomerActor(msgspec.Struct, frozen=True, kw_only=True):
+    """A contract customer's user as the actor of a change (blocking their own card, a
+    fleet manager's cost centre): logged under the operator the customer belongs to."""
+
+    operator_id: int
+    actor_id: int
+    actor_name: str
+    actor_kind: ActorKind = ActorKind.CUSTOMER
+
+
+def customer_actor(user: UserRef) -> CustomerActor:
+    return CustomerActor(operator_id=user.operator_id, actor_id=user.user_id, actor_name=user.email)
+
+
 def snapshot(value: Any) -> Any:
     """A JSON-able copy of a Struct, dict or list (datetimes as ISO text)."""
     if value is None:
@@ -71,7 +103,7 @@ def snapshot(value: Any) -> Any:
 
 
 async def record(
-    caller: OperatorRef,
+    caller: Actor,
     action: str,
     target_type: str,
     target_id: str | int,

@@ -159,6 +159,7 @@ class CdrRecord(msgspec.Struct, frozen=True, kw_only=True):
     signed_data: tuple[SignedValue, ...]
     reason: str
     created_at: datetime
+    cost_centre: str = ""
 
 
 def record(cdr: CdrView, base_url: str) -> CdrRecord:
@@ -310,7 +311,7 @@ CSV_COLUMNS: Final = (
     "reason",
 )
 
-_BOM: Final = "\ufeff".encode()
+UTF8_BOM: Final = "\ufeff".encode()
 
 
 class _LineAmount(msgspec.Struct, frozen=True):
@@ -376,11 +377,11 @@ async def csv_chunks(
     while the consumer (a slow download) takes its time: memory and database resources stay
     the same however many records the period has.
     """
-    formatter = _Formatter(variant)
+    formatter = CsvFormatter(variant)
     buffer = io.StringIO()
     writer = csv.writer(buffer, dialect=formatter.dialect)
     writer.writerow(CSV_COLUMNS)
-    yield (_BOM if variant is CsvVariant.DE else b"") + take(buffer)
+    yield (UTF8_BOM if variant is CsvVariant.DE else b"") + take(buffer)
     # Fixing the last number at the start makes the file a consistent snapshot: records
     # written while it streams (numbered later) are left for the next export, and none can
     # appear below it later (numbers are committed in order).
@@ -397,8 +398,9 @@ async def csv_chunks(
         after = rows[-1]["sequence"]
 
 
-class _Formatter:
-    """Turns a selected row into the CSV fields of one variant."""
+class CsvFormatter:
+    """Turns a selected row into the CSV fields of one variant; its `decimal`, `moment` and
+    `text` serve other exports of records in the same variant (the fleet manager's)."""
 
     def __init__(self, variant: CsvVariant) -> None:
         self.spreadsheet = variant is CsvVariant.DE

@@ -74,6 +74,8 @@ class CdrView(msgspec.Struct, frozen=True, kw_only=True):
     signed_data: tuple[SignedValue, ...]
     reason: str
     created_at: datetime
+    # The company cost centre the session was charged under ("" for none).
+    cost_centre: str = ""
 
 
 def view(row: dict[str, Any]) -> CdrView:
@@ -90,6 +92,7 @@ def view(row: dict[str, Any]) -> CdrView:
         contract_id=row["contract_id"],
         issuer_country_code=row["issuer_country_code"],
         issuer_party_id=row["issuer_party_id"],
+        cost_centre=row["cost_centre"],
         station_identity=row["station_identity"],
         evse_id=row["evse_id"],
         site_name=row["site_name"],
@@ -158,6 +161,7 @@ async def issue_cdr(ctx: Context, session_id: int) -> CdrView | None:
                 contract_id=session["id_token.contract_id"] or "",
                 issuer_country_code=session["id_token.issuer_country_code"] or "",
                 issuer_party_id=session["id_token.issuer_party_id"] or "",
+                cost_centre=session["id_token.cost_centre"] or "",
                 station_identity=session["station.identity"],
                 evse_id=session["evse.evse_id"] or "",
                 site_name=session["station.site.name"] or "",
@@ -342,6 +346,7 @@ async def _session_facts(session_id: int) -> dict[str, Any] | None:
             ChargingSession.id_token.contract_id,
             ChargingSession.id_token.issuer_country_code,
             ChargingSession.id_token.issuer_party_id,
+            ChargingSession.id_token.cost_centre,
             ChargingSession.tariff.name,
         )
         .where(ChargingSession.id == session_id)

@@ -48,6 +48,9 @@ class Cdr(Table, tablename="cdrs"):
     contract_id = Varchar(length=36, default="")
     issuer_country_code = Varchar(length=2, default="")
     issuer_party_id = Varchar(length=3, default="")
+    # The token's cost centre when the record was issued: a session stays booked where it
+    # was charged, whatever the card's cost centre becomes later.
+    cost_centre = Varchar(length=64, default="")
     # Where
     station_identity = Varchar(length=48)
     evse_id = Varchar(length=48, default="")

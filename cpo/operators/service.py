@@ -23,7 +23,8 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class ActorKind(StrEnum):
     API_TOKEN = "api_token"  # noqa: S105 (a kind of actor, not a secret)
-    USER = "user"
+    USER = "user"  # an operator's staff, logged in
+    CUSTOMER = "customer"  # a contract customer's driver or fleet manager, logged in
     SYSTEM = "system"
 
 

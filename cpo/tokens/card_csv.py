@@ -2,10 +2,10 @@
 
 Pure functions: the service reads the existing cards and customers and passes them in.
 Import columns: `uid` (required) and any of `label`, `expires_at`, `group_id`,
-`customer_group`, `customer_id`. A missing column leaves that field of existing cards as it
-is; an empty cell clears it. Other columns (those an export has in addition: status,
-customer, holder…) are ignored, so an exported file imports again unchanged. Blocking is
-never done by import: it needs the push to the stations.
+`customer_group`, `customer_id`, `cost_centre`. A missing column leaves that field of
+existing cards as it is; an empty cell clears it. Other columns (those an export has in
+addition: status, customer, holder, blocked_by…) are ignored, so an exported file imports
+again unchanged. Blocking is never done by import: it needs the push to the stations.
 """
 
 from __future__ import annotations
@@ -25,8 +25,16 @@ from cpo.tokens.rules import normalize_uid
 MAX_UID_LENGTH: Final = 36
 MAX_LABEL_LENGTH: Final = 200
 MAX_GROUP_LENGTH: Final = 64
+MAX_COST_CENTRE_LENGTH: Final = 64
 MAX_IMPORT_ROWS: Final = 5000
-IMPORT_FIELDS: Final = ("label", "expires_at", "group_id", "customer_group", "customer_id")
+IMPORT_FIELDS: Final = (
+    "label",
+    "expires_at",
+    "group_id",
+    "customer_group",
+    "customer_id",
+    "cost_centre",
+)
 EXPORT_COLUMNS: Final = (
     "uid",
     "label",
@@ -40,6 +48,8 @@ EXPORT_COLUMNS: Final = (
     "type",
     "blocked_at",
     "created_at",
+    "cost_centre",
+    "blocked_by",
 )
 
 
@@ -58,6 +68,7 @@ class CardFields(msgspec.Struct, frozen=True, kw_only=True):
     group_id: str | None = None
     customer_group: str | None = None
     customer_id: int | None = None
+    cost_centre: str = ""
 
 
 class ExistingCard(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,7 +96,7 @@ class RowReport(msgspec.Struct, frozen=True, kw_only=True):
     outcome: RowOutcome
     # Machine codes: uid_missing, uid_too_long, label_too_long, expires_at_invalid,
     # group_id_too_long, customer_group_too_long, customer_id_invalid, customer_unknown,
-    # duplicate_uid, not_a_card.
+    # cost_centre_too_long, duplicate_uid, not_a_card.
     reasons: tuple[str, ...] = ()
     changes: dict[str, Change] = {}
 
@@ -179,6 +190,11 @@ def _row(line: int, record: dict[str, str]) -> ParsedRow:
         if customer_group is not None and len(customer_group) > MAX_GROUP_LENGTH:
             problems.append("customer_group_too_long")
         values["customer_group"] = customer_group
+    if "cost_centre" in record:
+        cost_centre = undefused(record["cost_centre"].strip())
+        if len(cost_centre) > MAX_COST_CENTRE_LENGTH:
+            problems.append("cost_centre_too_long")
+        values["cost_centre"] = cost_centre
     if "customer_id" in record:
         raw = record["customer_id"].strip()
         if not raw:
@@ -296,4 +312,6 @@ def export_row(card: Mapping[str, Any]) -> list[str]:
         card["type"],
         moment(card["blocked_at"]),
         moment(card["created_at"]),
+        defused(card["cost_centre"]),
+        card["blocked_by"] or "",
     ]

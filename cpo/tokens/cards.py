@@ -9,7 +9,7 @@ the pusher once it is committed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final
@@ -28,7 +28,7 @@ from cpo.sessions.tables import ChargingSession
 from cpo.spreadsheets import csv_stream
 from cpo.stations.tables import ChargeStation, Evse
 from cpo.tokens import card_csv, pushes
-from cpo.tokens.enums import TokenStatus, TokenType
+from cpo.tokens.enums import BlockedBy, TokenStatus, TokenType
 from cpo.tokens.rules import normalize_uid
 from cpo.tokens.tables import IdToken
 
@@ -42,6 +42,7 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 Uid = Annotated[str, msgspec.Meta(min_length=1, max_length=card_csv.MAX_UID_LENGTH)]
 Label = Annotated[str, msgspec.Meta(max_length=card_csv.MAX_LABEL_LENGTH)]
 GroupName = Annotated[str, msgspec.Meta(min_length=1, max_length=card_csv.MAX_GROUP_LENGTH)]
+CostCentre = Annotated[str, msgspec.Meta(max_length=card_csv.MAX_COST_CENTRE_LENGTH)]
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 
@@ -70,7 +71,11 @@ class CardView(msgspec.Struct, frozen=True, kw_only=True):
     contract_id: str | None
     # Roaming tokens: the issuing provider (country code and party id); empty for own cards.
     issuer: str
+    # The company's cost centre its sessions are booked to ("" for none).
+    cost_centre: str
     blocked_at: datetime | None
+    # Who blocked it, while it is blocked: the operator, or the customer in the app.
+    blocked_by: BlockedBy | None
     created_at: datetime
     updated_at: datetime
 
@@ -91,6 +96,7 @@ class CardInput(msgspec.Struct, frozen=True, kw_only=True):
     customer_group: GroupName | None = None
     customer_id: Id | None = None
     holder_id: Id | None = None
+    cost_centre: CostCentre = ""
 
 
 class CardChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,6 +110,8 @@ class CardChange(msgspec.Struct, frozen=True, kw_only=True):
     # change sets `customer_group` itself.
     customer_id: Id | msgspec.UnsetType | None = msgspec.UNSET
     holder_id: Id | msgspec.UnsetType | None = msgspec.UNSET
+    # "" or null: none.
+    cost_centre: CostCentre | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class CardSession(msgspec.Struct, frozen=True, kw_only=True):
@@ -146,7 +154,9 @@ _CARD_COLUMNS = (
     IdToken.contract_id,
     IdToken.issuer_country_code,
     IdToken.issuer_party_id,
+    IdToken.cost_centre,
     IdToken.blocked_at,
+    IdToken.blocked_by,
     IdToken.created_at,
     IdToken.updated_at,
 )
@@ -169,10 +179,20 @@ def _view(row: dict[str, Any]) -> CardView:
         holder_name=holder,
         contract_id=row["contract_id"],
         issuer=f"{row['issuer_country_code']}{row['issuer_party_id']}",
+        cost_centre=row["cost_centre"],
         blocked_at=row["blocked_at"],
+        blocked_by=blocked_by(row["status"], row["blocked_by"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+def blocked_by(status: str, recorded: str) -> BlockedBy | None:
+    """Who blocked a token, while it is blocked; blocks from before this was recorded were
+    the operator's (customers could not block)."""
+    if status != TokenStatus.BLOCKED:
+        return None
+    return BlockedBy.CUSTOMER if recorded == BlockedBy.CUSTOMER else BlockedBy.OPERATOR
 
 
 def _cards_of(operator_id: int) -> Any:
@@ -242,6 +262,16 @@ async def get_card(operator_id: int, card_id: int) -> CardView:
     return _view(row)
 
 
+async def cards_by_id(operator_id: int, card_ids: list[int]) -> dict[int, CardView]:
+    """Several cards at once (those of another operator are left out)."""
+    if not card_ids:
+        return {}
+    rows = await IdToken.select(*_CARD_COLUMNS).where(
+        _cards_of(operator_id) & IdToken.id.is_in(card_ids)
+    )
+    return {row["id"]: _view(row) for row in rows}
+
+
 async def _check_customer(operator_id: int, customer_id: int | None) -> str | None:
     """The customer's tariff group; NotFound unless the customer is the operator's."""
     if customer_id is None:
@@ -298,6 +328,7 @@ async def create_card(ctx: Context, caller: OperatorRef, card: CardInput) -> Car
                 group_id=(card.group_id and normalize_uid(card.group_id)) or None,
                 customer_group=card.customer_group or customer_group,
                 customer_id=card.customer_id,
+                cost_centre=card.cost_centre.strip(),
             ),
             action="card.create",
             now=now,
@@ -328,6 +359,7 @@ async def _insert(
             customer_group=fields.customer_group,
             customer=fields.customer_id,
             holder=holder_id,
+            cost_centre=fields.cost_centre,
             created_at=now,
             updated_at=now,
         )
@@ -341,10 +373,27 @@ async def update_card(
     ctx: Context, caller: OperatorRef, card_id: int, change: CardChange
 ) -> CardView:
     require_admin(caller)
+    return await change_card(ctx, caller, card_id, change)
+
+
+async def change_card(
+    ctx: Context,
+    actor: audit.Actor,
+    card_id: int,
+    change: CardChange,
+    *,
+    check: Callable[[CardView], None] | None = None,
+) -> CardView:
+    """Change a card's fields and log it: for an operator admin, or a fleet manager (whose
+    `check` refuses cards not of their company, inside the transaction)."""
     now = ctx.clock.now()
     async with database.transaction():
-        before = await get_card(caller.operator_id, card_id)
+        before = await get_card(actor.operator_id, card_id)
+        if check is not None:
+            check(before)
         values: dict[Any, Any] = {}
+        if change.cost_centre is not msgspec.UNSET:
+            values[IdToken.cost_centre] = (change.cost_centre or "").strip()
         if change.label is not msgspec.UNSET:
             values[IdToken.label] = change.label.strip()
         if change.expires_at is not msgspec.UNSET:
@@ -357,7 +406,7 @@ async def update_card(
         customer_id = before.customer_id
         if change.customer_id is not msgspec.UNSET:
             customer_id = change.customer_id
-            customer_group = await _check_customer(caller.operator_id, customer_id)
+            customer_group = await _check_customer(actor.operator_id, customer_id)
             values[IdToken.customer] = customer_id
             if customer_id is not None and change.customer_group is msgspec.UNSET:
                 values[IdToken.customer_group] = customer_group
@@ -366,7 +415,7 @@ async def update_card(
         if change.customer_group is not msgspec.UNSET:
             values[IdToken.customer_group] = change.customer_group
         if change.holder_id is not msgspec.UNSET:
-            await _check_holder(caller.operator_id, change.holder_id, customer_id)
+            await _check_holder(actor.operator_id, change.holder_id, customer_id)
             values[IdToken.holder] = change.holder_id
         renewed = (
             before.status is TokenStatus.EXPIRED
@@ -379,12 +428,12 @@ async def update_card(
             return before
         values[IdToken.updated_at] = now
         await IdToken.update(values).where(IdToken.id == card_id)
-        after = await get_card(caller.operator_id, card_id)
+        after = await get_card(actor.operator_id, card_id)
         await audit.record(
-            caller, "card.update", "card", card_id, at=now, before=before, after=after
+            actor, "card.update", "card", card_id, at=now, before=before, after=after
         )
         if renewed:
-            await pushes.enqueue(caller.operator_id, card_id, "renew", now=now)
+            await pushes.enqueue(actor.operator_id, card_id, "renew", now=now)
     if renewed:
         await pushes.wake(ctx)
     return after
@@ -412,31 +461,55 @@ async def expire_card(ctx: Context, caller: OperatorRef, card_id: int) -> CardVi
 
 
 async def set_blocked(ctx: Context, caller: OperatorRef, card_id: int, blocked: bool) -> CardView:
-    """Block (or unblock) a card: refused at the next Authorize at once, and its new status
-    is queued for every station of the operator. Operator staff may do this."""
+    """Block (or unblock) a card for the operator. Operator staff may do this."""
+    return await change_blocking(ctx, caller, card_id, blocked, by=BlockedBy.OPERATOR)
+
+
+async def change_blocking(
+    ctx: Context,
+    actor: audit.Actor,
+    card_id: int,
+    blocked: bool,
+    *,
+    by: BlockedBy,
+    check: Callable[[CardView], None] | None = None,
+) -> CardView:
+    """Block (or unblock) a card or app token: refused at the next Authorize at once, and
+    its new status is queued for every station of the operator. The one way a token is
+    blocked, whoever does it: the operator in admin mode, or its customer in the app.
+
+    `by` is recorded on the token: a customer may lift only a customer's block (the caller's
+    `check` sees the token as it is, in the transaction, and may refuse). The operator
+    blocking a token the customer blocked takes the block over.
+    """
     now = ctx.clock.now()
     async with database.transaction():
-        before = await get_card(caller.operator_id, card_id)
+        before = await get_card(actor.operator_id, card_id)
+        if check is not None:
+            check(before)
         if before.issuer:
             raise InvalidInput("roaming tokens are blocked by their provider", code="roaming_token")
         wanted = TokenStatus.BLOCKED if blocked else TokenStatus.ACTIVE
         if before.status is TokenStatus.EXPIRED and not blocked:
             raise Conflict("an expired card is not blocked", code="card_expired")
+        values: dict[Any, Any] = {}
         if before.status is not wanted:
-            await IdToken.update(
-                {
-                    IdToken.status: wanted,
-                    IdToken.blocked_at: now if blocked else None,
-                    IdToken.updated_at: now,
-                }
-            ).where(IdToken.id == card_id)
-        after = await get_card(caller.operator_id, card_id)
+            values = {
+                IdToken.status: wanted,
+                IdToken.blocked_at: now if blocked else None,
+                IdToken.blocked_by: by.value if blocked else "",
+            }
+        elif blocked and by is BlockedBy.OPERATOR and before.blocked_by is not by:
+            values = {IdToken.blocked_by: by.value}
+        if values:
+            await IdToken.update({**values, IdToken.updated_at: now}).where(IdToken.id == card_id)
+        after = await get_card(actor.operator_id, card_id)
         action = "card.block" if blocked else "card.unblock"
-        await audit.record(caller, action, "card", card_id, at=now, before=before, after=after)
+        await audit.record(actor, action, "card", card_id, at=now, before=before, after=after)
         # Queued even when the status was already so: blocking again re-sends to stations
         # whose earlier push failed.
         queued = await pushes.enqueue(
-            caller.operator_id, card_id, "block" if blocked else "unblock", now=now
+            actor.operator_id, card_id, "block" if blocked else "unblock", now=now
         )
     if queued:
         await pushes.wake(ctx)
@@ -474,6 +547,7 @@ async def _existing(
             IdToken.group_id,
             IdToken.customer_group,
             IdToken.customer,
+            IdToken.cost_centre,
             IdToken.issuer_party_id,
         ).where((IdToken.operator == operator_id) & IdToken.uid.is_in(uids[start : start + 500]))
         for row in rows:
@@ -486,6 +560,7 @@ async def _existing(
                         group_id=row["group_id"],
                         customer_group=row["customer_group"],
                         customer_id=row["customer"],
+                        cost_centre=row["cost_centre"],
                     ),
                     importable=row["type"] in CARD_TYPES and not row["issuer_party_id"],
                 ),
@@ -545,6 +620,7 @@ async def import_cards(ctx: Context, caller: OperatorRef, text: str) -> card_csv
                         IdToken.group_id: fields.group_id,
                         IdToken.customer_group: fields.customer_group,
                         IdToken.customer: fields.customer_id,
+                        IdToken.cost_centre: fields.cost_centre,
                         IdToken.updated_at: now,
                     }
                 ).where(IdToken.id == card_id)
@@ -665,16 +741,8 @@ async def cards_used_at(
             status=TokenStatus(card["status"]),
             sessions=int(uses[card["id"]]["sessions"]),
             energy_wh=int(uses[card["id"]]["energy_wh"] or 0),
-            last_started_at=_moment(uses[card["id"]]["last_started_at"]),
+            last_started_at=database.aggregated_moment(uses[card["id"]]["last_started_at"]),
         )
         for card in cards
     ]
     return sorted(used, key=lambda use: use.last_started_at or _EPOCH, reverse=True)
-
-
-def _moment(value: Any) -> datetime | None:
-    """SQLite hands an aggregated timestamp back as text."""
-    if value is None or isinstance(value, datetime):
-        return value
-    moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -16,6 +16,13 @@ class TokenStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class BlockedBy(StrEnum):
+    """Who blocked a token: the operator's staff, or the customer whose token it is."""
+
+    OPERATOR = "operator"
+    CUSTOMER = "customer"
+
+
 class AuthorizationStatus(StrEnum):
     """The answer a charger gets for a token; OCPP 1.6 IdTagInfo.status spelling."""
 

@@ -42,6 +42,11 @@ class IdToken(Table, tablename="id_tokens"):
     # Fleet cards may charge several vehicles at once; everyone else gets ConcurrentTx.
     allow_concurrent_sessions = Boolean(default=False)
     blocked_at = Timestamptz(null=True, default=None)
+    # Who blocked it (BlockedBy): a customer may unblock only what a customer blocked.
+    blocked_by = Varchar(length=16, default="")
+    # A company's cost centre the card's sessions are booked to (its fleet manager sets it);
+    # each charge detail record keeps the one it was charged under.
+    cost_centre = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -111,7 +111,7 @@ async def test_roles_decide_what_a_user_reaches(site: AccountsPlatform) -> None:
     admin = await site.logged_in(OPERATOR_ADMIN)
     customers = await admin.get("/api/operator/customers")
     assert customers.status_code == 200
-    assert [c["name"] for c in customers.json()] == ["Anna Schmidt", "Ben Müller"]
+    assert [c["name"] for c in customers.json()] == ["Anna Schmidt", "Ben Müller", "Musterbau GmbH"]
     assert customers.json()[1]["customer_group"] == "employees"
     # Operator staff have no contract: they cannot charge as a customer.
     charging = await admin.post("/api/evses/DE*DEM*E0001*1/contract-sessions")

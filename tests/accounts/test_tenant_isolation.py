@@ -4,6 +4,7 @@ card number at both."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +12,9 @@ import pytest
 
 from cpo import database
 from cpo.accounts import service as accounts
-from cpo.accounts.enums import Role
+from cpo.accounts.enums import CustomerKind, Role
 from cpo.context import Context
-from cpo.demo import AC_AD_HOC
+from cpo.demo import AC_AD_HOC, DEMO_FLEET_MANAGER_EMAIL
 from cpo.operators.tables import Operator
 from cpo.sessions.enums import SessionState
 from cpo.sessions.tables import ChargingSession
@@ -191,7 +192,7 @@ async def test_operator_staff_see_only_their_own_customers(tenants: Tenants) -> 
     assert names == ["Anna Schmidt (Other)"]
     demo_admin = await site.logged_in("operator@example.org")
     names = [c["name"] for c in (await demo_admin.get("/api/operator/customers")).json()]
-    assert names == ["Anna Schmidt", "Ben Müller"]
+    assert names == ["Anna Schmidt", "Ben Müller", "Musterbau GmbH"]
 
 
 async def test_a_passkey_logs_in_the_account_it_was_made_for(tenants: Tenants) -> None:
@@ -209,3 +210,61 @@ async def test_a_passkey_logs_in_the_account_it_was_made_for(tenants: Tenants) -
     me = await site.browser().login_with_passkey(authenticator)
     assert me["operator"]["slug"] == "demo"
     assert me["customer"]["name"] == "Anna Schmidt"
+
+
+async def test_cards_fleet_and_data_stay_with_their_operator(tenants: Tenants) -> None:
+    site = tenants.site
+    ctx = site.ctx
+    other = await Operator.select(Operator.id).where(Operator.slug == "other").first()
+    assert other is not None
+    company = await accounts.create_customer(
+        ctx,
+        other["id"],
+        accounts.CustomerInput(kind=CustomerKind.COMPANY, name="Other Fleet GmbH"),
+    )
+    await accounts.create_user(
+        ctx,
+        other["id"],
+        accounts.UserInput(
+            email=DEMO_FLEET_MANAGER_EMAIL, role=Role.FLEET_MANAGER, customer_id=company.id
+        ),
+    )
+    demo_card = await _card(1)
+    browser = site.browser()
+    await browser.ask_for_link(ANNA, operator="other")
+    other_anna = site.browser()
+    other_anna._logged_in(await other_anna.redeem(login_token(await site.mailer.next_mail())))
+
+    # Anna at the other operator: her own card there, not the demo's of the same number.
+    cards = (await other_anna.get("/api/me/cards")).json()
+    assert [(card["uid"], card["id"]) for card in cards if card["type"] == "RFID"] == [
+        (CARD, await _card(other["id"]))
+    ]
+    for action in ("block", "unblock"):
+        refused = await other_anna.post(f"/api/me/cards/{demo_card}/{action}")
+        assert (refused.status_code, refused.json()["code"]) == (404, "card_not_found")
+    assert (await other_anna.get("/api/me/fleet")).status_code == 403
+    data = (await other_anna.get("/api/me/data")).text
+    assert "Demo Stadtwerke" not in data
+    assert 'Anna Schmidt"' not in data  # the demo's customer name (hers there has a suffix)
+    assert [s["id"] for s in json.loads(data)["sessions"]] == [tenants.other_session]
+
+    # The other operator's fleet manager (same address as the demo's) sees only their company.
+    await browser.ask_for_link(DEMO_FLEET_MANAGER_EMAIL, operator="other")
+    manager = site.browser()
+    manager._logged_in(await manager.redeem(login_token(await site.mailer.next_mail())))
+    fleet = (await manager.get("/api/me/fleet")).json()
+    assert fleet["customer_name"] == "Other Fleet GmbH"
+    assert fleet["cards"] == []
+    changed = await manager.send("PATCH", f"/api/me/fleet/cards/{demo_card}", {"cost_centre": "X"})
+    assert (changed.status_code, changed.json()["code"]) == (404, "card_not_found")
+    month = await manager.get("/api/me/fleet/sessions", params={"period": "2026-10"})
+    assert month.json()["running"] == []
+    assert month.json()["cost_centres"] == []
+    rows = await manager.get(
+        "/api/me/fleet/sessions.csv", params={"date_from": "2020-01-01", "date_to": "2021-01-01"}
+    )
+    assert rows.text.count("\n") == 1  # the header only
+    assert (await IdToken.select(IdToken.cost_centre).where(IdToken.id == demo_card).first()) == {
+        "cost_centre": ""
+    }

@@ -63,8 +63,10 @@ async def test_the_list_pages_sorts_and_searches(site: AccountsPlatform) -> None
         assert first["total"] >= 6
         assert first["offset"] == 0
         assert len(first["cards"]) == 4
-        rest = (await admin.get("/api/admin/cards", params={"limit": 4, "offset": 4})).json()
-        uids = [card["uid"] for card in first["cards"] + rest["cards"]]
+        uids = [card["uid"] for card in first["cards"]]
+        for offset in range(4, first["total"], 4):
+            rest = await admin.get("/api/admin/cards", params={"limit": 4, "offset": offset})
+            uids += [card["uid"] for card in rest.json()["cards"]]
         assert uids == sorted(uids)
         assert len(set(uids)) == first["total"]
 
@@ -415,3 +417,41 @@ async def test_operators_never_see_or_change_each_others_cards(
         assert (await owner.get("/api/admin/audit", params={"action": "card"})).json()[
             "entries"
         ] == []
+
+
+async def test_operators_see_and_set_cost_centres_in_the_screens_and_the_csv(
+    site: AccountsPlatform,
+) -> None:
+    async with script(site) as admin:
+        pool = await card_id(admin, "04D3A2B3C4D5E6")
+        shown = (await admin.get(f"/api/admin/cards/{pool}")).json()
+        assert (shown["cost_centre"], shown["blocked_by"]) == ("KST 200 Service", None)
+        changed = await admin.patch(f"/api/admin/cards/{pool}", json={"cost_centre": "KST 9"})
+        assert changed.json()["cost_centre"] == "KST 9"
+        assert (await admin.post(f"/api/admin/cards/{pool}/block")).json()["blocked_by"] == (
+            "operator"
+        )
+
+        exported = await admin.get("/api/admin/cards/export.csv")
+        rows = {row["uid"]: row for row in csv.DictReader(io.StringIO(exported.text))}
+        assert (rows["04D3A2B3C4D5E6"]["cost_centre"], rows["04D3A2B3C4D5E6"]["blocked_by"]) == (
+            "KST 9",
+            "operator",
+        )
+        assert rows["04D1A2B3C4D5E6"]["cost_centre"] == "KST 100 Vertrieb"
+        upload = "uid,cost_centre\n04D3A2B3C4D5E6,KST 200 Service\n04D1A2B3C4D5E6,\n"
+        report = (await admin.post("/api/admin/cards/import/dry-run", json={"csv": upload})).json()
+        assert [row["changes"] for row in report["rows"]] == [
+            {"cost_centre": {"before": "KST 9", "after": "KST 200 Service"}},
+            {"cost_centre": {"before": "KST 100 Vertrieb", "after": ""}},
+        ]
+        assert (
+            await admin.post("/api/admin/cards/import", json={"csv": upload})
+        ).status_code == 200
+        assert (await admin.get(f"/api/admin/cards/{pool}")).json()["cost_centre"] == (
+            "KST 200 Service"
+        )
+        too_long = await admin.post(
+            "/api/admin/cards/import/dry-run", json={"csv": f"uid,cost_centre\n04AB,{'x' * 65}\n"}
+        )
+        assert too_long.json()["rows"][0]["reasons"] == ["cost_centre_too_long"]

@@ -18,10 +18,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from cpo.accounts.tables import User
 from cpo.context import Context
 from cpo.demo import DEMO_API_TOKEN
 from cpo.operators.service import create_api_token
 from cpo.operators.tables import Operator
+from cpo.privacy.enums import RequestKind, RequestStatus
+from cpo.privacy.tables import PrivacyRequest
 from cpo.tables import ALL_TABLES
 from tests.support.billing_site import anna_charges_last_month
 from tests.support.platform import RunningPlatform
@@ -105,7 +108,19 @@ async def read(client: httpx.AsyncClient, path: str) -> tuple[int, str]:
 
 
 async def seed_operator_a(platform: RunningPlatform) -> None:
-    """Records of A that ids in paths can name: a report with a photo, beside the demo's."""
+    """Records of A that ids in paths can name: a report with a photo and Anna's request to
+    be erased, beside the demo's."""
+    anna = await User.select(User.id, User.operator).where(User.email == "anna@example.org").first()
+    assert anna is not None
+    await PrivacyRequest.insert(
+        PrivacyRequest(
+            operator=anna["operator"],
+            user=anna["id"],
+            kind=RequestKind.DELETION,
+            status=RequestStatus.OPEN,
+            created_at=platform.ctx.clock.now(),
+        )
+    )
     async with httpx.AsyncClient(base_url=platform.base_url) as driver:
         ticket = await driver.post(
             "/api/evses/DE*DEM*E0001*1/problems", json={"kind": "damaged", "description": "x"}

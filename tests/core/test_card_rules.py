@@ -130,13 +130,17 @@ def test_an_export_row_defuses_formulas() -> None:
             "type": "RFID",
             "blocked_at": None,
             "created_at": NOW,
+            "cost_centre": "-KST 100",
+            "blocked_by": None,
         }
     )
     assert row[1] == "'=cmd()"
     assert row[5] == "'+staff"
     assert row[6] == "3"
     assert row[7] == "'@home"
-    assert row[-1] == "2026-11-25T12:00:00+00:00"
+    assert row[11] == "2026-11-25T12:00:00+00:00"
+    assert row[12] == "'-KST 100"
+    assert row[13] == ""
     assert len(row) == len(card_csv.EXPORT_COLUMNS)
 
 

@@ -78,7 +78,9 @@ function fields(card, customers) {
     <label for="card-customer-group">${t("Tariff group")}</label>
     <input id="card-customer-group" name="customer_group" maxlength="64" value="${card.customer_group || ""}" />
     <label for="card-group">${t("Group card (parent)")}</label>
-    <input id="card-group" name="group_id" maxlength="36" value="${card.group_id || ""}" />`;
+    <input id="card-group" name="group_id" maxlength="36" value="${card.group_id || ""}" />
+    <label for="card-cost-centre">${t("Cost centre")}</label>
+    <input id="card-cost-centre" name="cost_centre" maxlength="64" value="${card.cost_centre || ""}" />`;
 }
 
 function values(form) {
@@ -89,6 +91,7 @@ function values(form) {
     customer_id: form.customer.value ? Number(form.customer.value) : null,
     customer_group: text("customer_group"),
     group_id: text("group_id"),
+    cost_centre: form.cost_centre.value.trim(),
   };
 }
 
@@ -110,7 +113,7 @@ async function showNew({ main, nav }) {
       <form class="admin-form" id="card-new">
         <label for="card-uid">${t("Card number (UID)")}</label>
         <input id="card-uid" name="uid" required maxlength="36" autocomplete="off" />
-        ${fields({ label: "", customer_group: "", group_id: "" }, customers)}
+        ${fields({ label: "", customer_group: "", group_id: "", cost_centre: "" }, customers)}
         <button class="button primary">${t("Create card")}</button>
         <p class="error" role="alert" id="card-error"></p>
       </form>`,
@@ -129,6 +132,13 @@ async function showNew({ main, nav }) {
   });
 }
 
+// Who blocked it: a customer may lift their own block in the app, never the operator's.
+function blockedBy(card) {
+  if (card.blocked_by === "customer") return t("The customer, in the app");
+  if (card.blocked_by === "operator") return t("The operator");
+  return "–";
+}
+
 function details(card) {
   const item = (term, value) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`;
   return html`<dl class="summary">
@@ -136,6 +146,7 @@ function details(card) {
     ${item(t("Customer"), card.customer_name || "–")} ${item(t("Holder"), card.holder_name || "–")}
     ${item(t("Tariff group"), card.customer_group || "–")} ${item(t("Group card (parent)"), card.group_id || "–")}
     ${item(t("Expires"), day(card.expires_at))} ${item(t("Blocked since"), day(card.blocked_at))}
+    ${item(t("Blocked by"), blockedBy(card))} ${item(t("Cost centre"), card.cost_centre || "–")}
     ${item(t("Kind"), card.type)}
   </dl>`;
 }

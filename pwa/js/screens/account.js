@@ -30,7 +30,12 @@ const LIVE_POLL_MS = 2000;
 // The account's sections, in the order of the overview's list; `module` is the file in
 // ../contract/, `roles` (when given) the only roles that see the section; `listed: false`
 // for a section the overview links to from elsewhere.
-export const SECTIONS = [{ path: "passkeys", module: "passkeys", label: () => t("Passkeys"), listed: false }];
+export const SECTIONS = [
+  { path: "cards", module: "cards", label: () => t("My cards") },
+  { path: "fleet", module: "fleet", label: () => t("Fleet"), roles: ["fleet_manager"] },
+  { path: "privacy", module: "privacy", label: () => t("My data") },
+  { path: "passkeys", module: "passkeys", label: () => t("Passkeys"), listed: false },
+];
 
 const visibleTo = (account) => (section) => !section.roles || section.roles.includes(account.user.role);
 

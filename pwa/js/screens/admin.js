@@ -23,6 +23,12 @@ export const SECTIONS = [
   { path: "audit", module: "audit", label: () => t("Audit log") },
   { path: "cards", module: "cards", label: () => t("RFID cards") },
   { path: "brand", module: "brand", label: () => t("Brand") },
+  {
+    path: "privacy",
+    module: "privacy",
+    label: () => t("Privacy requests"),
+    roles: ["operator_admin", "platform_admin"],
+  },
   { path: "operators", module: "operators", label: () => t("Operators"), roles: ["platform_admin"] },
 ];
 
