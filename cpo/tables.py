@@ -24,7 +24,15 @@ from cpo.partners.tables import (
     RoamingPartner,
     RoamingPush,
 )
-from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
+from cpo.payments.tables import (
+    AdHocSession,
+    MethodCharge,
+    Payment,
+    PaymentAccount,
+    PaymentEvent,
+    ProviderCustomer,
+    SavedPaymentMethod,
+)
 from cpo.reports.tables import MonthlyReportRecord
 from cpo.sessions.tables import ChargingSession, MeterSample
 from cpo.stations.tables import (
@@ -89,4 +97,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     BillingRun,
     Invoice,
     InvoiceLine,
+    ProviderCustomer,
+    SavedPaymentMethod,
+    MethodCharge,
 )

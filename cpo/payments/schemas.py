@@ -238,6 +238,13 @@ class InvalidWebhook(Exception):
     """A webhook whose signature does not verify, or that is not a provider event at all."""
 
 
+class PaymentProblem(DomainError):
+    """The provider could not be reached or refused: said to the customer in plain words."""
+
+    code = "payment_unavailable"
+    http_status = 502
+
+
 class MethodOnFileNotOffered(DomainError):
     """The provider cannot keep a payment method on file for later charges here (PayPal:
     its vault is not integrated)."""
