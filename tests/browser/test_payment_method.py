@@ -40,6 +40,9 @@ async def test_a_person_adds_sepa_debit_replaces_it_with_a_card_and_removes_it(
         await phone.look("account-payment-mandate")
         await mandate.get_by_role("button", name="Accept the mandate and continue").click()
         await page.wait_for_url(re.compile(r"/setup/seti_"))
+        await expect(
+            page.get_by_text("you authorise Demo Stadtwerke Laden GmbH (the creditor)")
+        ).to_be_visible()
         await page.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 00")
         await page.get_by_label("Account holder").fill("Anna Schmidt")
         await expect(page.get_by_label("E-mail")).to_have_value(ANNA)

@@ -84,8 +84,9 @@ async def paying_platform(
         mailer = SmtpMailer(f"smtp://127.0.0.1:{inbox.port}", "Demo Stadtwerke <receipts@cpo.test>")
     async with FakeProviderServer() as fake:
         ctx = Context(demo.settings, demo.bus, clock or demo.clock, payments=gateway, mailer=mailer)
-        stripe_keys = fake.stripe_account()
-        paypal_keys = fake.paypal_account()
+        # The merchant the fake's pages name (a SEPA mandate's creditor): the demo operator.
+        stripe_keys = fake.stripe_account(display_name="Demo Stadtwerke Laden GmbH")
+        paypal_keys = fake.paypal_account(display_name="Demo Stadtwerke Laden GmbH")
         stripe_account = await add_account(
             ctx,
             1,

@@ -73,7 +73,7 @@ class WebhookEndpoint:
             self._writers.discard(writer)
             self._handlers.discard(handler)
 
-    async def event(self, event_type: str, object_id: str) -> Delivery:
+    async def event(self, event_type: str, object_id: str, within: float = WAIT_S) -> Delivery:
         """The first delivery of that event about that object (intent or its charge)."""
 
         def found() -> Delivery | None:
@@ -88,7 +88,7 @@ class WebhookEndpoint:
             return None
 
         async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(lambda: found() is not None), WAIT_S)
+            await asyncio.wait_for(self._arrived.wait_for(lambda: found() is not None), within)
         delivery = found()
         assert delivery is not None
         return delivery
