@@ -153,7 +153,7 @@ async def _offering_account(ctx: Context, operator_id: int) -> int | None:
     for row in rows:
         try:
             await methods_for(ctx, row["id"])
-        except MethodOnFileNotOffered:
+        except (MethodOnFileNotOffered, ProviderError):  # PayPal; no gateway configured
             continue
         return int(row["id"])
     return None

@@ -5,15 +5,37 @@ account in the account's payment section, replaces it with a card, and removes i
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-from playwright.async_api import Browser, expect
+import httpx
+from playwright.async_api import Browser, Route, expect
 
 from cpo.demo import DEMO_OPERATOR_ADMIN_EMAIL
 from tests.browser.support import Shop, log_in_by_mail, phone_at
 from tests.support.shop import Inbox
 
 ANNA = "anna@example.org"
+# Stands in for https://js.stripe.com/v3, which this machine cannot reach: records what the
+# app asks of Stripe.js, and saves the card at the fake when the customer confirms.
+STRIPE_JS = """
+window.stripeCalls = [];
+window.Stripe = (key, options) => {
+  stripeCalls.push(["Stripe", key, options.locale]);
+  return {
+    elements: (config) => {
+      stripeCalls.push(["elements", config.clientSecret]);
+      return { create: (kind) => ({ mount: (target) => stripeCalls.push(["mount", kind, target]) }) };
+    },
+    confirmSetup: async ({ confirmParams, redirect }) => {
+      stripeCalls.push(["confirmSetup", confirmParams.return_url, redirect]);
+      await window.saveAtTheFake();
+      return { setupIntent: { status: "succeeded" } };
+    },
+  };
+};
+"""
 
 
 async def test_a_person_adds_sepa_debit_replaces_it_with_a_card_and_removes_it(
@@ -121,3 +143,50 @@ async def test_a_declined_card_is_explained_in_german(
         )
         await expect(page.locator("#method-title")).to_have_text("Keine Zahlungsart hinterlegt")
         await phone.look("account-payment-declined")
+
+
+async def test_a_live_stripe_account_takes_the_card_in_stripes_payment_element(
+    browser: Browser, shop: Shop, inbox: Inbox
+) -> None:
+    # A live account sends no page to go to: the setup's answer has no redirect.
+    setup_page: list[str] = []
+
+    async def without_redirect(route: Route) -> None:
+        response = await route.fetch()
+        step: dict[str, Any] = await response.json()
+        if step.get("redirect_url"):
+            setup_page.append(step["redirect_url"])
+            step["redirect_url"] = None
+        await route.fulfill(response=response, body=json.dumps(step))
+
+    async def save_at_the_fake() -> None:
+        async with httpx.AsyncClient() as client:
+            await client.post(
+                setup_page[0], data={"method": "card", "card_number": "4242 4242 4242 4242"}
+            )
+
+    async with phone_at(browser, shop, "en") as phone:
+        page = phone.page
+        await page.route(re.compile(r"/api/me/payment-method/setups(\?.*)?$"), without_redirect)
+        await page.route("https://js.stripe.com/v3", lambda route: route.fulfill(body=STRIPE_JS))
+        await page.expose_function("saveAtTheFake", save_at_the_fake)
+        await page.goto("/login")
+        await log_in_by_mail(phone, inbox, ANNA, "Send me a login link")
+        await page.goto("/account/payment")
+        await page.get_by_role("button", name="Card", exact=True).click()
+        form = page.locator("#stripe-form")
+        await expect(form).to_be_visible()
+        await phone.look("account-payment-stripe")
+        await form.get_by_role("button", name="Save").click()
+        await expect(page.locator("[data-status]")).to_have_text(
+            "Saved: Visa ending in 4242. Your invoices will be charged to it."
+        )
+        calls = await page.evaluate("stripeCalls")
+        assert calls[0][:3] == ["Stripe", calls[0][1], "en"]
+        assert calls[0][1].startswith("pk_test_")
+        assert calls[1][0] == "elements"
+        assert calls[1][1].startswith("seti_")
+        assert ["mount", "payment", "#stripe-setup"] in calls
+        [confirm] = [call for call in calls if call[0] == "confirmSetup"]
+        assert re.fullmatch(rf"{shop.base_url}/account/payment\?setup=\d+", confirm[1])
+        assert confirm[2] == "if_required"

@@ -573,3 +573,9 @@ async def test_a_charge_without_an_answer_is_asked_for_again_with_the_same_key(
     done = await off_session.charge_view(pending.id)
     assert done.state is MethodChargeState.SUCCEEDED
     assert len(on_file.fake.providers.stripe.payment_intents) == 1
+
+
+async def test_a_platform_without_payment_adapters_offers_no_method_on_file(demo: Context) -> None:
+    anna = await user_ref(ANNA)
+    view = await saved_methods.my_payment_method(Context(demo.settings), anna, "en")
+    assert (view.offered, view.method, view.setup) == (False, None, None)

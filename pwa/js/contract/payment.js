@@ -10,6 +10,7 @@ import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
 import { dateOnly, lang, t } from "../i18n.js";
 import { problemNotice } from "../screens/offline.js";
+import { newKey } from "../store.js";
 
 const API = "/api/me/payment-method";
 // Back from the provider while the bank still confirms: asked again this often, this long.
@@ -96,7 +97,8 @@ function choose(view) {
       </div>
     </section>
     ${mandate(view.creditor)}
-    <form id="stripe-form" class="pay" hidden>
+    <form id="stripe-form" class="pay" aria-labelledby="stripe-title" hidden>
+      <h2 id="stripe-title"></h2>
       <div id="stripe-setup"></div>
       <button class="button primary" type="submit">${t("Save")}</button>
       <p class="error" id="stripe-error" role="alert"></p>
@@ -165,6 +167,9 @@ export async function show({ main, isCurrent }) {
   if (returnedFrom) history.replaceState(null, "", "/account/payment");
   let timer = 0;
   let polls = 0;
+  // One key per kind while the page is open: a second tap or a retry after a lost answer
+  // resumes the same setup.
+  const keys = {};
 
   const draw = (message = "") => {
     renderScreen(main, page(view, message));
@@ -195,7 +200,7 @@ export async function show({ main, isCurrent }) {
     try {
       const step = await startSetup({
         kind,
-        client_key: crypto.randomUUID(),
+        client_key: (keys[kind] ||= newKey()),
         mandate_accepted: kind === "sepa_debit",
       });
       if (!isCurrent()) return;
@@ -213,6 +218,10 @@ export async function show({ main, isCurrent }) {
   async function mountElements(step) {
     const form = main.querySelector("#stripe-form");
     const error = main.querySelector("#stripe-error");
+    // One form at a time: choosing the other kind replaces it.
+    main.querySelector("#stripe-title").textContent = KINDS[step.kind]();
+    render(main.querySelector("#stripe-setup"), "");
+    for (const button of main.querySelectorAll("[data-kind]")) button.disabled = button.dataset.kind === step.kind;
     form.hidden = false;
     try {
       const { mountSetup } = await import("./stripe-setup.js");
@@ -223,6 +232,7 @@ export async function show({ main, isCurrent }) {
         target: "#stripe-setup",
         onError: (text) => (error.textContent = text),
         onSaved: async () => {
+          delete keys[step.kind]; // done: another one is a new setup
           view = await confirmSetup(step.setup_id);
           if (isCurrent()) draw(outcome(view, String(step.setup_id), new URLSearchParams()));
         },

@@ -14,7 +14,8 @@ export async function mountSetup({ step, lang, form, target, onSaved, onError })
     appearance: { variables: { colorPrimary: brand } },
   });
   elements.create("payment").mount(target);
-  form.addEventListener("submit", async (event) => {
+  // One handler: a form mounted again (the other kind) confirms only the newest setup.
+  form.onsubmit = async (event) => {
     event.preventDefault();
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
@@ -28,5 +29,5 @@ export async function mountSetup({ step, lang, form, target, onSaved, onError })
     // A declined card: Stripe's own words; the customer may try another at once.
     if (error) onError(error.message);
     else onSaved();
-  });
+  };
 }
