@@ -149,14 +149,14 @@ class RequestContext:
 
 
 @dataclass
-class PaymentIntent:
+class Intent:
+    """What PaymentIntents and SetupIntents share: the account, the object as the API shows
+    it, where the browser returns to, and the card waiting for its 3-D Secure step."""
+
     account: StripeAccount
     data: JSON
     return_url: str | None = None
-    pending_card: TestCard | None = None  # the card waiting for its 3-D Secure step
-    pending_iban: TestIban | None = None  # the bank account of a debit until it settles
-    refunded: int = 0
-    off_session: bool = False  # charged without the customer: nobody to do 3-D Secure
+    pending_card: TestCard | None = None
 
     @property
     def id(self) -> str:
@@ -167,6 +167,13 @@ class PaymentIntent:
     def status(self) -> str:
         result: str = self.data["status"]
         return result
+
+
+@dataclass
+class PaymentIntent(Intent):
+    pending_iban: TestIban | None = None  # the bank account of a debit until it settles
+    refunded: int = 0
+    off_session: bool = False  # charged without the customer: nobody to do 3-D Secure
 
 
 @dataclass

@@ -19,13 +19,13 @@ from payments.fake.common import JSON, as_str_mapping, now_unix, random_token, s
 from payments.fake.instruments import (
     CARDS_BY_NUMBER,
     DECLINE_MESSAGES,
-    TestCard,
     compact_iban,
     iban_behaviour,
     iban_is_valid,
 )
 from payments.fake.stripe_api import (
     DEBIT_METHODS,
+    Intent,
     RequestContext,
     StripeAccount,
     StripeError,
@@ -69,22 +69,8 @@ class Acceptance:
     user_agent: str | None = None
 
 
-@dataclass
-class SetupIntent:
-    account: StripeAccount
-    data: JSON
-    return_url: str | None = None
-    pending_card: TestCard | None = None  # the card waiting for its 3-D Secure step
-
-    @property
-    def id(self) -> str:
-        result: str = self.data["id"]
-        return result
-
-    @property
-    def status(self) -> str:
-        result: str = self.data["status"]
-        return result
+class SetupIntent(Intent):
+    """A SetupIntent (the fields are `Intent`'s)."""
 
 
 class StripeSetups:
