@@ -47,6 +47,7 @@ from api.errors import domain_error_handler, http_error_handler, validation_erro
 from api.health import health
 from api.ocpi.router import ocpi_router
 from api.outgoing_webhooks import HttpWebhookSender
+from api.payment_methods import PaymentMethodController
 from api.pwa import COMPRESSION, PWA_HANDLERS
 from api.receipts import receipt_page, receipt_signed_data
 from api.webhooks import provider_webhook
@@ -210,6 +211,7 @@ def create_app(
             MyCardsController,
             FleetController,
             MyDataController,
+            PaymentMethodController,
             ContractChargingController,
             OperatorCustomersController,
             ocpi_router(),

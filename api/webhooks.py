@@ -12,7 +12,7 @@ from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK
 
 from cpo.errors import InvalidInput
-from cpo.payments import ad_hoc
+from cpo.payments import webhooks
 from cpo.payments.schemas import InvalidWebhook, ProviderError, ProviderName
 
 MAX_WEBHOOK_BYTES = 256 * 1024
@@ -29,7 +29,8 @@ class Received(msgspec.Struct, frozen=True):
     tags=["webhooks"],
     description=(
         "Point the provider's webhook at this URL with the payment account's number "
-        "(Stripe: payment_intent.* events; PayPal: PAYMENT.AUTHORIZATION.*, PAYMENT.CAPTURE.*)."
+        "(Stripe: payment_intent.*, setup_intent.* and charge.refunded events; PayPal: "
+        "PAYMENT.AUTHORIZATION.*, PAYMENT.CAPTURE.*, CHECKOUT.ORDER.APPROVED)."
     ),
 )
 async def provider_webhook(
@@ -46,7 +47,7 @@ async def provider_webhook(
     if len(body) > MAX_WEBHOOK_BYTES:
         raise InvalidInput("webhook too large", code="webhook_too_large")
     try:
-        await ad_hoc.handle_webhook(state.ctx, name, account_id, dict(request.headers), body)
+        await webhooks.handle_webhook(state.ctx, name, account_id, dict(request.headers), body)
     except InvalidWebhook as error:
         raise InvalidInput(f"webhook refused: {error}", code="invalid_webhook") from None
     except ProviderError:

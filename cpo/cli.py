@@ -183,7 +183,9 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
             DEMO_API_TOKEN,
             DEMO_BEN_EMAIL,
             DEMO_CARDS,
+            DEMO_DEBITS_SETTLE_AFTER_S,
             DEMO_FLEET_MANAGER_EMAIL,
+            DEMO_METHODS_ON_FILE,
             DEMO_OPERATOR_ADMIN_EMAIL,
             DEMO_PLATFORM_ADMIN_EMAIL,
             DEMO_STATIONS,
@@ -218,6 +220,11 @@ def _print_urls(settings: Settings, *, demo: bool) -> None:
             f"  Payments         local fake of Stripe and PayPal at {demo_payments_url(settings)};"
             " test cards 4242 4242 4242 4242 (paid), 4000 0000 0000 0002 (declined),"
             " 4000 0027 6000 3184 (3-D Secure)"
+        )
+        lines.append(
+            f"  Methods on file  {settings.base_url}/account/payment (logged in as"
+            f" {DEMO_ANNA_EMAIL}): {DEMO_METHODS_ON_FILE}; SEPA debits settle after"
+            f" {DEMO_DEBITS_SETTLE_AFTER_S:g} s"
         )
         lines.append("  Demo RFID cards")
         lines += [f"    {card.uid:<16} {card.label}" for card in DEMO_CARDS]

@@ -16,6 +16,7 @@ from cpo.ports import (
     PaymentProvider,
     RoamingAuthorizer,
     RoamingTokenAnswer,
+    SavedPaymentMethods,
     WebhookNotSent,
     WebhookSender,
 )
@@ -27,6 +28,11 @@ class NoPaymentProviders:
     """The gateway of a platform that takes no ad hoc payments (nothing configured)."""
 
     def provider(self, provider: ProviderName, config: Mapping[str, str]) -> PaymentProvider:
+        raise ProviderError("no payment providers are configured", retryable=False)
+
+    def saved_methods(
+        self, provider: ProviderName, config: Mapping[str, str]
+    ) -> SavedPaymentMethods:
         raise ProviderError("no payment providers are configured", retryable=False)
 
 

@@ -63,6 +63,16 @@ DEMO_PAYPAL = {
 }
 
 
+# SEPA debits take days at a bank; at the demo's fake they settle after this many seconds.
+DEMO_DEBITS_SETTLE_AFTER_S = 5.0
+# What contract customers can put on file in the demo (on the fake's setup page).
+DEMO_METHODS_ON_FILE = (
+    "cards 4242 4242 4242 4242 (saved; charges succeed), 4000 0000 0000 0341 (saved; "
+    "charges declined), 4000 0027 6000 3184 (3-D Secure); IBANs DE89 3704 0044 0532 0130 00 "
+    "(debits succeed), DE62 3704 0044 0532 0130 01 (debits fail)"
+)
+
+
 def demo_payments_url(settings: Settings) -> str:
     """Where the demo's fake payment provider listens: next to the platform."""
     return f"http://{settings.host}:{settings.port + 90}"

@@ -397,3 +397,35 @@ CREDIT_NOTE_MAIL_TEXT = N_(
 INVOICES_NOT_YOURS = N_(
     "Your company's invoices go to its fleet manager. Please ask them, or contact us."
 )
+
+# Payment methods on file: a contract customer's card or SEPA Direct Debit for invoices.
+
+PAYMENT_METHOD_NOT_YOURS = N_(
+    "Your company's payment method is chosen by its fleet manager. Please ask them, or contact us."
+)
+# TRANSLATORS: {support} is a phone number or e-mail address.
+METHOD_ON_FILE_NOT_OFFERED = N_(
+    "Paying invoices by card or direct debit is not offered here yet: your invoices are paid "
+    "by bank transfer. Questions? Contact {support}."
+)
+MANDATE_NOT_ACCEPTED = N_(
+    "Please read the SEPA Direct Debit mandate and accept it to pay by direct debit."
+)
+SETUP_UNAVAILABLE = N_(
+    "We could not reach the payment service and nothing was saved. Please try again in a moment."
+)
+SETUP_DECLINED = N_(
+    "Your bank declined this card, so it was not saved. Please try another card, or pay by "
+    "direct debit."
+)
+SETUP_AUTHENTICATION_FAILED = N_(
+    "The confirmation with your bank did not succeed, so the card was not saved. Please try "
+    "again, or use another card."
+)
+SETUP_NOT_FINISHED = N_(
+    "Saving your payment method was not finished, so nothing was saved. Please start again."
+)
+SETUP_FAILED = N_(
+    "Your payment method could not be saved. Please try again, or choose another one."
+)
+SETUP_NOT_FOUND = N_("We could not find this payment method. Please reload the page.")

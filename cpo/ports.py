@@ -12,12 +12,18 @@ import msgspec
 
 from cpo.payments.schemas import (
     CaptureResult,
+    ChargeResult,
+    CustomerRequest,
     HoldCreated,
     HoldRequest,
     HoldStatus,
+    OffSessionCharge,
     ProviderEvent,
     ProviderName,
     RefundResult,
+    SetupRequest,
+    SetupStarted,
+    SetupStatus,
 )
 from cpo.stations.schemas import StationRef
 from cpo.tokens.enums import AuthorizationStatus, TokenType
@@ -57,10 +63,49 @@ class PaymentProvider(Protocol):
         ...
 
 
+class SavedPaymentMethods(Protocol):
+    """Payment methods contract customers keep on file at one merchant account, and charges
+    to them while the customer is not there (off-session): what billing needs from the
+    provider. Calls raise `ProviderError` (retryable or not) like `PaymentProvider`'s."""
+
+    async def ensure_customer(self, request: CustomerRequest) -> str:
+        """The provider's customer for ours (its id); the idempotency key makes a retry
+        return the same one."""
+        ...
+
+    async def start_setup(self, request: SetupRequest) -> SetupStarted:
+        """Begin saving a card or a bank account (SEPA Direct Debit, with the mandate the
+        customer accepted) for `customer_ref`; the customer enters it in the browser."""
+        ...
+
+    async def setup_status(self, setup_ref: str) -> SetupStatus:
+        """Where a setup stands, with the saved method once it succeeded."""
+        ...
+
+    async def charge_off_session(self, request: OffSessionCharge) -> ChargeResult:
+        """Charge a saved method now, without the customer. Declines and missing
+        authentication are answers (`FAILED`, `REQUIRES_ACTION`), not errors; bank debits
+        answer `PROCESSING` and settle later (events, or `charge_status`)."""
+        ...
+
+    async def charge_status(self, charge_ref: str) -> ChargeResult: ...
+
+    async def detach(self, method_ref: str, idempotency_key: str) -> None:
+        """The method can no longer be charged (done already counts as done)."""
+        ...
+
+
 class PaymentGateway(Protocol):
     """Finds the provider adapter for an operator's merchant account."""
 
     def provider(self, provider: ProviderName, config: Mapping[str, str]) -> PaymentProvider: ...
+
+    def saved_methods(
+        self, provider: ProviderName, config: Mapping[str, str]
+    ) -> SavedPaymentMethods:
+        """The account's methods on file; raises `MethodOnFileNotOffered` for a provider
+        that cannot keep them (PayPal)."""
+        ...
 
 
 class Attachment(msgspec.Struct, frozen=True):

@@ -30,7 +30,15 @@ from cpo.partners.tables import (
     RoamingPartner,
     RoamingPush,
 )
-from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
+from cpo.payments.tables import (
+    AdHocSession,
+    MethodCharge,
+    Payment,
+    PaymentAccount,
+    PaymentEvent,
+    ProviderCustomer,
+    SavedPaymentMethod,
+)
 from cpo.privacy.tables import PrivacyRequest
 from cpo.reports.tables import MonthlyReportRecord
 from cpo.sessions.tables import ChargingSession, MeterSample
@@ -98,4 +106,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     InvoiceLine,
     InvoiceEventDelivery,
     PrivacyRequest,
+    ProviderCustomer,
+    SavedPaymentMethod,
+    MethodCharge,
 )

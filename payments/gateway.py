@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cpo.payments.schemas import ProviderError, ProviderName
-from cpo.ports import PaymentProvider
+from cpo.payments.schemas import MethodOnFileNotOffered, ProviderError, ProviderName
+from cpo.ports import PaymentProvider, SavedPaymentMethods
 from payments.paypal_provider import PayPalProvider
 from payments.stripe_provider import StripeProvider
 
@@ -19,6 +19,25 @@ class ProviderGateway:
         self._providers: dict[_Key, StripeProvider | PayPalProvider] = {}
 
     def provider(self, provider: ProviderName, config: Mapping[str, str]) -> PaymentProvider:
+        return self._adapter(provider, config)
+
+    def saved_methods(
+        self, provider: ProviderName, config: Mapping[str, str]
+    ) -> SavedPaymentMethods:
+        """Stripe keeps cards and SEPA Direct Debit mandates on file. PayPal could (its
+        vault, billing agreements), but that is not integrated: asked for it, the answer is
+        `method_on_file_not_offered`."""
+        adapter = self._adapter(provider, config)
+        if not isinstance(adapter, StripeProvider):
+            raise MethodOnFileNotOffered(
+                f"{provider} cannot keep a payment method on file here (PayPal's vault is not "
+                "integrated); connect a Stripe account for cards and SEPA Direct Debit"
+            )
+        return adapter
+
+    def _adapter(
+        self, provider: ProviderName, config: Mapping[str, str]
+    ) -> StripeProvider | PayPalProvider:
         key = (provider, tuple(sorted(config.items())))
         adapter = self._providers.get(key)
         if adapter is None:

@@ -20,6 +20,15 @@ optional `demo_card_page` setting overrides that guess: `0` switches the page of
 names the base the browser must use when it differs from the server's `api_base` (e.g. in
 containers).
 
+Methods on file (`cpo.ports.SavedPaymentMethods`): a Stripe Customer per contract customer
+and account; a SetupIntent with `usage=off_session` for one card or one SEPA Direct Debit
+bank account (the browser confirms it with the Payment Element in setup mode, or on the
+fake's setup page `{api_base}/setup/{id}`); off-session charges are PaymentIntents with
+`customer`, `payment_method`, `off_session=true`, `confirm=true` and automatic capture —
+SEPA debits answer `processing` and settle days later. Our reference travels in
+`metadata[reference]` here too. A declined or unauthenticated off-session charge is an
+answer (`FAILED`, `REQUIRES_ACTION`), not an exception: the collection step decides.
+
 Errors: SDK exceptions never leave this module. Card declines become `PaymentDeclined` (code:
 Stripe's `decline_code`, else its error code); rate limits, connection errors, timeouts, 409s
 and 5xx become retryable `ProviderError`s; invalid requests, authentication, permission and
@@ -38,18 +47,28 @@ import stripe
 
 from cpo.payments.schemas import (
     CaptureResult,
+    ChargeResult,
+    ChargeState,
+    CustomerRequest,
     EventKind,
     HoldCreated,
     HoldRequest,
     HoldState,
     HoldStatus,
     InvalidWebhook,
+    MethodKind,
+    OffSessionCharge,
     PaymentDeclined,
     PaymentMethod,
     ProviderError,
     ProviderEvent,
     ProviderName,
     RefundResult,
+    SavedMethod,
+    SetupRequest,
+    SetupStarted,
+    SetupState,
+    SetupStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -72,15 +91,28 @@ _EVENT_KINDS: Final = {
     "payment_intent.canceled": EventKind.HOLD_CANCELLED,
     "payment_intent.succeeded": EventKind.CAPTURED,
     "charge.refunded": EventKind.REFUNDED,
+    "setup_intent.succeeded": EventKind.SETUP_SUCCEEDED,
+    "setup_intent.setup_failed": EventKind.SETUP_FAILED,
+    "setup_intent.canceled": EventKind.SETUP_FAILED,
+}
+# A PaymentIntent captured at once is a charge (of a method on file), not a hold: its
+# events say so.
+_CHARGE_EVENT_KINDS: Final = {
+    "payment_intent.processing": EventKind.CHARGE_PROCESSING,
+    "payment_intent.succeeded": EventKind.CHARGE_SUCCEEDED,
+    "payment_intent.payment_failed": EventKind.CHARGE_FAILED,
 }
 # Which amount of the event's object the event is about.
 _EVENT_AMOUNTS: Final = {
     "payment_intent.amount_capturable_updated": "amount_capturable",
+    "payment_intent.processing": "amount",
     "payment_intent.payment_failed": "amount",
     "payment_intent.canceled": "amount",
     "payment_intent.succeeded": "amount_received",
     "charge.refunded": "amount_refunded",
 }
+# An off-session payment that needed 3-D Secure: the customer must come back and pay.
+AUTHENTICATION_REQUIRED: Final = "authentication_required"
 
 
 class StripeProvider:
@@ -101,6 +133,7 @@ class StripeProvider:
         """`api_base`: where the API is (the local fake; default Stripe). `card_page_base`:
         where the fake's demo card page is, for the browser (None: no such page)."""
         self._webhook_secret = webhook_secret
+        # The fake's pages for the browser (paying, saving a method); None for real Stripe.
         self._card_page_base = card_page_base.rstrip("/") if card_page_base else None
         self._http = stripe.HTTPXClient(timeout=timeout_s)
         self._client = stripe.StripeClient(
@@ -253,6 +286,131 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise provider_error(error, "read the hold") from error
 
+    # -- methods on file (cpo.ports.SavedPaymentMethods) -------------------------------------
+
+    async def ensure_customer(self, request: CustomerRequest) -> str:
+        try:
+            customer = await self._client.v1.customers.create_async(
+                {
+                    "name": request.name,
+                    "metadata": {"reference": request.reference},
+                    **({"email": request.email} if request.email else {}),
+                },
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise provider_error(error, "create the customer") from error
+        return customer.id
+
+    async def start_setup(self, request: SetupRequest) -> SetupStarted:
+        metadata: dict[str, str] = {
+            "reference": request.reference,
+            "return_url": request.return_url,
+        }
+        if request.mandate is not None:
+            # The acceptance given in our app before the bank account was entered, kept
+            # beside the one Stripe records on the mandate itself.
+            metadata["mandate_accepted_at"] = request.mandate.accepted_at.isoformat()
+            metadata["mandate_accepted_ip"] = request.mandate.ip_address[:100]
+            metadata["mandate_accepted_user_agent"] = request.mandate.user_agent[:500]
+        try:
+            setup = await self._client.v1.setup_intents.create_async(
+                {
+                    "customer": request.customer_ref,
+                    "allowed_payment_method_types": [request.kind.value],
+                    "usage": "off_session",
+                    "metadata": metadata,
+                },
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise provider_error(error, "start saving the payment method") from error
+        redirect_url = None
+        if self._card_page_base is not None:
+            redirect_url = f"{self._card_page_base}/setup/{setup.id}"
+        return SetupStarted(
+            setup_ref=setup.id, client_secret=setup.client_secret, redirect_url=redirect_url
+        )
+
+    async def setup_status(self, setup_ref: str) -> SetupStatus:
+        try:
+            setup = await self._client.v1.setup_intents.retrieve_async(
+                setup_ref, {"expand": ["payment_method", "mandate"]}
+            )
+        except stripe.StripeError as error:
+            raise provider_error(error, "read the setup") from error
+        status = setup.status
+        if status == "succeeded":
+            method = _saved_method(_field(setup, "payment_method"), _field(setup, "mandate"))
+            if method is None:  # not expanded: cannot happen with the expand above
+                raise ProviderError(
+                    f"SetupIntent {setup.id} succeeded without a payment method",
+                    code="setup_without_method",
+                    retryable=True,
+                )
+            return SetupStatus(setup_ref=setup.id, state=SetupState.SUCCEEDED, method=method)
+        if status == "canceled":
+            return SetupStatus(setup_ref=setup.id, state=SetupState.CANCELLED)
+        last_error = _field(setup, "last_setup_error")
+        if status == "requires_payment_method" and last_error is not None:
+            code = _field(last_error, "decline_code") or _field(last_error, "code")
+            return SetupStatus(
+                setup_ref=setup.id,
+                state=SetupState.FAILED,
+                failure_code=str(code or "setup_failed"),
+                failure_message=str(_field(last_error, "message") or ""),
+            )
+        return SetupStatus(setup_ref=setup.id, state=SetupState.PENDING)
+
+    async def charge_off_session(self, request: OffSessionCharge) -> ChargeResult:
+        if request.amount_minor <= 0:
+            raise ValueError("an off-session charge needs a positive amount")
+        try:
+            intent = await self._client.v1.payment_intents.create_async(
+                {
+                    "amount": request.amount_minor,
+                    "currency": request.currency.lower(),
+                    "customer": request.customer_ref,
+                    "payment_method": request.method_ref,
+                    "allowed_payment_method_types": [request.kind.value],
+                    "off_session": True,
+                    "confirm": True,
+                    "description": request.description,
+                    "metadata": {"reference": request.reference},
+                },
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.CardError as error:
+            # Declined, or 3-D Secure wanted: Stripe answers 402 with the intent inside.
+            return _refused_charge(error, request)
+        except stripe.StripeError as error:
+            raise provider_error(error, "charge the saved payment method") from error
+        return _charge_result(intent)
+
+    async def charge_status(self, charge_ref: str) -> ChargeResult:
+        try:
+            intent = await self._client.v1.payment_intents.retrieve_async(charge_ref)
+        except stripe.StripeError as error:
+            raise provider_error(error, "read the charge") from error
+        return _charge_result(intent)
+
+    async def detach(self, method_ref: str, idempotency_key: str) -> None:
+        try:
+            await self._client.v1.payment_methods.detach_async(
+                method_ref, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.InvalidRequestError as error:
+            if error.code == "resource_missing":
+                return  # gone at Stripe: nothing left to charge
+            try:
+                method = await self._client.v1.payment_methods.retrieve_async(method_ref)
+            except stripe.StripeError as reading:
+                raise provider_error(reading, "read the payment method") from reading
+            if _field(method, "customer") is not None:
+                raise provider_error(error, "detach the payment method") from error
+        except stripe.StripeError as error:
+            raise provider_error(error, "detach the payment method") from error
+
     # -- webhooks ----------------------------------------------------------------------------
 
     async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
@@ -274,11 +432,15 @@ class StripeProvider:
         obj = event.data.object
         metadata = obj.get("metadata")
         reference = metadata.get("reference") if isinstance(metadata, dict) else None
-        provider_ref = obj.get("id" if obj.get("object") == "payment_intent" else "payment_intent")
+        own_id = obj.get("object") in {"payment_intent", "setup_intent"}
+        provider_ref = obj.get("id" if own_id else "payment_intent")
         amount = obj.get(_EVENT_AMOUNTS.get(event.type, ""))
+        kind = _EVENT_KINDS.get(event.type, EventKind.IGNORED)
+        if obj.get("object") == "payment_intent" and obj.get("capture_method") != "manual":
+            kind = _CHARGE_EVENT_KINDS.get(event.type, kind)
         return ProviderEvent(
             event_id=event.id,
-            kind=_EVENT_KINDS.get(event.type, EventKind.IGNORED),
+            kind=kind,
             provider_ref=provider_ref if isinstance(provider_ref, str) else None,
             reference=reference if isinstance(reference, str) and reference else None,
             amount_minor=amount if isinstance(amount, int) and amount >= 0 else None,
@@ -387,6 +549,82 @@ def _payment_method(intent: stripe.PaymentIntent) -> PaymentMethod | None:
         kind=wallet if wallet in _WALLETS else "card",
         brand=str(_field(card, "brand") or ""),
         last4=str(_field(card, "last4") or ""),
+    )
+
+
+def _saved_method(method: object, mandate: object) -> SavedMethod | None:
+    """What may be shown of a saved PaymentMethod (expanded), with its SEPA mandate."""
+    if not isinstance(method, stripe.PaymentMethod):
+        return None
+    if method.type == "sepa_debit":
+        details = _field(method, "sepa_debit")
+        mandate_details = _field(_field(mandate, "payment_method_details"), "sepa_debit")
+        return SavedMethod(
+            method_ref=method.id,
+            kind=MethodKind.SEPA_DEBIT,
+            last4=str(_field(details, "last4") or ""),
+            bank_code=str(_field(details, "bank_code") or ""),
+            country=str(_field(details, "country") or ""),
+            mandate_ref=str(_field(mandate, "id") or ""),
+            mandate_reference=str(_field(mandate_details, "reference") or ""),
+        )
+    card = _field(method, "card")
+    return SavedMethod(
+        method_ref=method.id,
+        kind=MethodKind.CARD,
+        brand=str(_field(card, "brand") or ""),
+        last4=str(_field(card, "last4") or ""),
+        exp_month=_field(card, "exp_month"),
+        exp_year=_field(card, "exp_year"),
+    )
+
+
+def _charge_result(intent: stripe.PaymentIntent) -> ChargeResult:
+    status = intent.status
+    code = message = ""
+    error = _field(intent, "last_payment_error")
+    if status == "succeeded":
+        state = ChargeState.SUCCEEDED
+    elif status == "processing":
+        state = ChargeState.PROCESSING
+    elif status == "requires_action":
+        state = ChargeState.REQUIRES_ACTION
+        code = AUTHENTICATION_REQUIRED
+    elif status == "canceled":
+        state, code = ChargeState.FAILED, "canceled"
+    elif error is not None:
+        code = str(_field(error, "decline_code") or _field(error, "code") or "payment_failed")
+        message = str(_field(error, "message") or "")
+        authentication = code == AUTHENTICATION_REQUIRED
+        state = ChargeState.REQUIRES_ACTION if authentication else ChargeState.FAILED
+    else:
+        log.warning("charge %s has the unexpected status %r", intent.id, status)
+        state = ChargeState.FAILED
+        code = f"unexpected_{status}"
+    return ChargeResult(
+        charge_ref=intent.id,
+        state=state,
+        amount_minor=intent.amount,
+        currency=intent.currency.upper(),
+        failure_code=code,
+        failure_message=message,
+    )
+
+
+def _refused_charge(error: stripe.CardError, request: OffSessionCharge) -> ChargeResult:
+    """A 402 for an off-session charge: the intent it carries says what became of it."""
+    intent = _field(error.error, "payment_intent")
+    if isinstance(intent, stripe.PaymentIntent):
+        return _charge_result(intent)
+    code = str(_field(error.error, "decline_code") or error.code or "card_declined")
+    authentication = code == AUTHENTICATION_REQUIRED
+    return ChargeResult(
+        charge_ref="",
+        state=ChargeState.REQUIRES_ACTION if authentication else ChargeState.FAILED,
+        amount_minor=request.amount_minor,
+        currency=request.currency.upper(),
+        failure_code=code,
+        failure_message=str(error.user_message or error),
     )
 
 

@@ -18,6 +18,7 @@ from cpo.billing.tables import Invoice
 from cpo.context import Context
 from cpo.errors import InvalidInput
 from cpo.operators.service import OperatorRef, require_admin
+from cpo.payments import saved_methods
 from cpo.ports import OutgoingMail
 from cpo.tokens.tables import IdToken
 
@@ -65,6 +66,8 @@ class CustomerDetail(msgspec.Struct, frozen=True, kw_only=True):
     users: list[accounts.UserView]
     cards: list[CardBrief]
     invoices: list[InvoiceBrief]
+    # The card or bank account invoices may be charged to (None: paid by bank transfer).
+    payment_method: saved_methods.MethodOnFileBrief | None
     created_at: datetime
 
 
@@ -99,6 +102,7 @@ async def detail(operator_id: int, customer_id: int) -> CustomerDetail:
         users=[await accounts.get_user(operator_id, row["id"]) for row in users],
         cards=[CardBrief(**row) for row in cards],
         invoices=[InvoiceBrief(**row) for row in invoices],
+        payment_method=await saved_methods.brief(operator_id, customer_id),
         created_at=created["created_at"],
     )
 

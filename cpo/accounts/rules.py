@@ -108,8 +108,20 @@ def may_see_token(
     return token_holder_id is None and customer_kind is CustomerKind.PERSON
 
 
-def may_see_invoices(role: Role, customer_kind: CustomerKind) -> bool:
-    """A company's invoices are its fleet manager's; a person's are the person's own."""
+def pays_for_customer(role: Role, customer_kind: CustomerKind) -> bool:
+    """Who answers for the customer's money: a company's fleet manager, a person's own
+    login (a company's drivers only charge)."""
     if role is Role.FLEET_MANAGER:
         return True
     return role is Role.DRIVER and customer_kind is CustomerKind.PERSON
+
+
+def may_see_invoices(role: Role, customer_kind: CustomerKind) -> bool:
+    """A company's invoices are its fleet manager's; a person's are the person's own."""
+    return pays_for_customer(role, customer_kind)
+
+
+def may_manage_payment_method(role: Role, customer_kind: CustomerKind) -> bool:
+    """The method invoices are paid with (a card, a direct debit mandate) is chosen by
+    whom the invoices go to."""
+    return pays_for_customer(role, customer_kind)

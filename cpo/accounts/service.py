@@ -13,7 +13,7 @@ import hmac
 import html
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -503,6 +503,21 @@ def check_csrf(user: UserRef, sent: str | None, language: str) -> None:
     if not sent or not hmac.compare_digest(sent.encode(), user.csrf_token.encode()):
         t = translator(_language(language))
         raise CsrfFailed(t.gettext(messages.CSRF_FAILED))
+
+
+async def customer_allowed(user: UserRef, rule: Callable[[Role, CustomerKind], bool]) -> int | None:
+    """The user's customer where `rule` (one of `rules`, e.g. `may_see_invoices`) lets the
+    user's role act for a customer of its kind; None otherwise."""
+    if user.customer_id is None:
+        return None
+    row = (
+        await Customer.select(Customer.kind)
+        .where((Customer.id == user.customer_id) & (Customer.operator == user.operator_id))
+        .first()
+    )
+    if row is None or not rule(user.role, CustomerKind(row["kind"])):
+        return None
+    return user.customer_id
 
 
 def require_role(user: UserRef, roles: frozenset[Role], language: str) -> None:

@@ -8,10 +8,8 @@ from datetime import datetime
 import msgspec
 
 from cpo import messages
-from cpo.accounts.enums import CustomerKind
 from cpo.accounts.rules import may_see_invoices
-from cpo.accounts.service import UserRef
-from cpo.accounts.tables import Customer
+from cpo.accounts.service import UserRef, customer_allowed
 from cpo.billing.documents import invoice_pdf
 from cpo.billing.enums import InvoiceKind, InvoiceStatus
 from cpo.billing.rules import balance
@@ -40,18 +38,12 @@ class MyInvoice(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def _customer_id(user: UserRef, language: str) -> int:
-    kind = None
-    if user.customer_id is not None:
-        row = (
-            await Customer.select(Customer.kind)
-            .where((Customer.id == user.customer_id) & (Customer.operator == user.operator_id))
-            .first()
-        )
-        kind = None if row is None else CustomerKind(row["kind"])
-    if user.customer_id is None or kind is None or not may_see_invoices(user.role, kind):
+    """Whom the invoices go to sees them (`accounts.rules.may_see_invoices`)."""
+    customer_id = await customer_allowed(user, may_see_invoices)
+    if customer_id is None:
         t = translator(language)
         raise NotAllowed(t.gettext(messages.INVOICES_NOT_YOURS), code="invoices_not_visible")
-    return user.customer_id
+    return customer_id
 
 
 async def my_invoices(user: UserRef, language: str) -> list[MyInvoice]:

@@ -11,7 +11,7 @@ from cpo.context import Context
 from cpo.errors import InvalidInput, NotFound
 from cpo.payments.schemas import ProviderName
 from cpo.payments.tables import PaymentAccount
-from cpo.ports import PaymentProvider
+from cpo.ports import PaymentProvider, SavedPaymentMethods
 
 # What each provider needs; public keys may reach the driver's browser, secrets never.
 PUBLIC_KEYS = {
@@ -138,8 +138,7 @@ async def offered_providers(operator_id: int) -> list[ProviderName]:
     return [ProviderName(row["provider"]) for row in rows]
 
 
-async def provider_for(ctx: Context, account_id: int) -> PaymentProvider:
-    """The adapter of one account (whether active or not: old payments still settle)."""
+async def _account_config(ctx: Context, account_id: int) -> tuple[ProviderName, dict[str, Any]]:
     row = await PaymentAccount.select().where(PaymentAccount.id == account_id).first()
     if row is None:
         raise NotFound(f"no payment account {account_id}")
@@ -147,4 +146,15 @@ async def provider_for(ctx: Context, account_id: int) -> PaymentProvider:
     config.update(
         msgspec.json.decode(sealing.unseal(ctx.settings.secret_key, row["secret_config"]))
     )
-    return ctx.payments.provider(ProviderName(row["provider"]), config)
+    return ProviderName(row["provider"]), config
+
+
+async def provider_for(ctx: Context, account_id: int) -> PaymentProvider:
+    """The adapter of one account (whether active or not: old payments still settle)."""
+    return ctx.payments.provider(*await _account_config(ctx, account_id))
+
+
+async def methods_for(ctx: Context, account_id: int) -> SavedPaymentMethods:
+    """The account's methods on file (whether active or not: methods saved there are still
+    charged and detached there); `MethodOnFileNotOffered` for PayPal."""
+    return ctx.payments.saved_methods(*await _account_config(ctx, account_id))

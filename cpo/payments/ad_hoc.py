@@ -44,12 +44,12 @@ from cpo.payments.schemas import (
     HoldRequest,
     HoldState,
     HoldStatus,
-    InvalidWebhook,
     PaymentDeclined,
+    PaymentProblem,
     ProviderError,
     ProviderName,
 )
-from cpo.payments.tables import AdHocSession, Payment, PaymentAccount, PaymentEvent
+from cpo.payments.tables import AdHocSession, Payment, PaymentAccount
 from cpo.ports import MailNotSent
 from cpo.sessions.live import LiveSession, live_session
 from cpo.stations import commands as cmd
@@ -62,11 +62,6 @@ from cpo.tokens.tables import IdToken
 log = logging.getLogger(__name__)
 
 TOKEN_PURPOSE = "ad-hoc-session"  # noqa: S105 (a label for the signature, not a secret)
-
-
-class PaymentProblem(DomainError):
-    code = "payment_unavailable"
-    http_status = 502
 
 
 class StartRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -748,49 +743,14 @@ async def _move_payment_by_id(
     await announce(ctx, int(row["ad_hoc_session"]))
 
 
-async def handle_webhook(
-    ctx: Context, provider: ProviderName, account_id: int, headers: dict[str, str], body: bytes
-) -> None:
-    """A provider's webhook: verified, stored once (redeliveries are no-ops), applied."""
-    account = (
-        await PaymentAccount.select(PaymentAccount.id, PaymentAccount.provider)
-        .where(PaymentAccount.id == account_id)
-        .first()
-    )
-    if account is None or account["provider"] != provider:
-        raise InvalidWebhook("unknown payment account")
-    adapter = await provider_for(ctx, account_id)
-    event = await adapter.parse_webhook(headers, body)
-    async with database.transaction():
-        if await PaymentEvent.exists().where(
-            (PaymentEvent.provider == provider) & (PaymentEvent.event_id == event.event_id)
-        ):
-            return
-        await PaymentEvent.insert(
-            PaymentEvent(
-                provider=provider,
-                event_id=event.event_id,
-                account=account_id,
-                kind=event.kind,
-                provider_ref=event.provider_ref or "",
-                payload=body.decode("utf-8", errors="replace"),
-                received_at=ctx.clock.now(),
-            )
-        )
-    await _apply_event(ctx, account_id, event.kind, event.provider_ref, event.reference)
-    async with database.transaction():
-        await PaymentEvent.update({PaymentEvent.processed_at: ctx.clock.now()}).where(
-            (PaymentEvent.provider == provider) & (PaymentEvent.event_id == event.event_id)
-        )
-
-
-async def _apply_event(
+async def apply_event(
     ctx: Context,
     account_id: int,
     kind: EventKind,
     provider_ref: str | None,
     reference: str | None,
 ) -> None:
+    """A verified provider event about an ad hoc payment (our reference: the payment id)."""
     if reference and reference.isdigit():
         condition: Any = (Payment.account == account_id) & (Payment.id == int(reference))
     elif provider_ref:

@@ -34,3 +34,22 @@ class FailureReason(StrEnum):
     CHARGER_OFFLINE = "charger_offline"
     CHARGER_REJECTED = "charger_rejected"
     DID_NOT_START = "did_not_start"
+
+
+class SavedMethodState(StrEnum):
+    """A payment method a contract customer keeps on file, from the setup on."""
+
+    PENDING = "pending"  # the customer is entering it (or doing 3-D Secure) at the provider
+    ACTIVE = "active"  # on file: invoices may be charged to it
+    FAILED = "failed"  # not saved: declined, not authenticated, given up
+    REMOVED = "removed"  # removed by the customer, or replaced by a newer one
+
+
+class MethodChargeState(StrEnum):
+    """A charge of a method on file without the customer (off-session)."""
+
+    PENDING = "pending"  # recorded; the provider has not answered yet (retried)
+    PROCESSING = "processing"  # a bank debit on its way: settles in days
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # declined, or the debit came back
+    REQUIRES_ACTION = "requires_action"  # the customer must authenticate (3-D Secure)

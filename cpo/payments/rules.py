@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cpo import messages
-from cpo.payments.enums import FailureReason, PaymentState
+from cpo.payments.enums import FailureReason, MethodChargeState, PaymentState
 from cpo.payments.schemas import HoldState
 
 # A payment state never goes back: a late webhook ("authorized" after "captured") is
@@ -87,3 +87,63 @@ def hold_margin_minor(hold_minor: int) -> int:
 
 def must_stop_for_hold(cost_minor: int, hold_minor: int) -> bool:
     return cost_minor >= hold_minor - hold_margin_minor(hold_minor)
+
+
+# -- methods on file ---------------------------------------------------------------------
+
+# The provider's failure codes of a setup that tell the customer something specific.
+_AUTHENTICATION_FAILURES = frozenset({"setup_intent_authentication_failure"})
+# Ours: a setup that was never finished (closed page, given up, lost).
+SETUP_ABANDONED = "abandoned"
+SETUP_NOT_STARTED = "not_started"
+SETUP_CANCELLED = "cancelled"
+_NOT_FINISHED = frozenset({SETUP_ABANDONED, SETUP_NOT_STARTED, SETUP_CANCELLED})
+# A card decline has a decline code (`generic_decline`, `insufficient_funds`, …) or
+# Stripe's error code `card_declined`.
+_DECLINES = frozenset(
+    {
+        "card_declined",
+        "generic_decline",
+        "insufficient_funds",
+        "lost_card",
+        "stolen_card",
+        "expired_card",
+        "incorrect_cvc",
+        "do_not_honor",
+        "fraudulent",
+        "transaction_not_allowed",
+    }
+)
+# Pending setups are asked about this often (a lost webhook), and given up after this.
+SETUP_CHECK_EVERY = timedelta(minutes=1)
+SETUP_ABANDONED_AFTER = timedelta(days=1)
+# A setup recorded but never started at the provider (a crash, an unreachable provider).
+SETUP_NOT_STARTED_AFTER = timedelta(hours=1)
+# A bank debit is asked about this often until it settles (days), in case a webhook is lost.
+DEBIT_CHECK_EVERY = timedelta(hours=1)
+# An off-session charge whose call got no recorded answer (a crash mid-call) is asked for
+# again, under the same key, this long after it was recorded.
+CHARGE_ANSWER_AWAITED = timedelta(minutes=1)
+# Where an off-session charge may come from: it only moves forward; a bank debit settles
+# once (a late "processing" after the answer changes nothing).
+CHARGE_MAY_MOVE_FROM = {
+    MethodChargeState.PROCESSING: frozenset({MethodChargeState.PENDING}),
+    MethodChargeState.SUCCEEDED: frozenset(
+        {MethodChargeState.PENDING, MethodChargeState.PROCESSING}
+    ),
+    MethodChargeState.FAILED: frozenset({MethodChargeState.PENDING, MethodChargeState.PROCESSING}),
+    MethodChargeState.REQUIRES_ACTION: frozenset(
+        {MethodChargeState.PENDING, MethodChargeState.PROCESSING}
+    ),
+}
+
+
+def setup_failure_message(failure_code: str) -> str:
+    """What a customer reads about a setup that did not save anything (a message id)."""
+    if failure_code in _AUTHENTICATION_FAILURES:
+        return messages.SETUP_AUTHENTICATION_FAILED
+    if failure_code in _NOT_FINISHED:
+        return messages.SETUP_NOT_FINISHED
+    if failure_code in _DECLINES:
+        return messages.SETUP_DECLINED
+    return messages.SETUP_FAILED

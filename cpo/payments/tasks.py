@@ -1,5 +1,5 @@
-"""Background work of ad hoc payment: the sweeper, and the guard that stops a session before
-its cost reaches the hold."""
+"""Background work of payments: the sweeper (ad hoc payments, methods on file, off-session
+charges), and the guard that stops an ad hoc session before its cost reaches the hold."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 import msgspec
 
 from cpo.context import Context
-from cpo.payments import ad_hoc
+from cpo.payments import ad_hoc, off_session, saved_methods
 from cpo.payments.enums import AdHocState
 from cpo.payments.tables import AdHocSession
 from cpo.sessions.enums import SessionState
@@ -23,12 +23,18 @@ SWEEP_INTERVAL_S = 5.0
 GUARDED_REFRESH_S = 5.0
 
 
+# What the payment sweeper finishes each round: ad hoc sessions and their payments, setups
+# of methods on file a lost webhook left pending (and detaches), off-session charges.
+SWEEPS = (ad_hoc.sweep, saved_methods.sweep, off_session.sweep)
+
+
 async def sweep_payments_forever(ctx: Context, interval_s: float = SWEEP_INTERVAL_S) -> None:
     while True:
-        try:
-            await ad_hoc.sweep(ctx)
-        except Exception:  # retried next round
-            log.exception("the payment sweep failed")
+        for sweep in SWEEPS:
+            try:
+                await sweep(ctx)
+            except Exception:  # retried next round
+                log.exception("the payment sweep %s failed", sweep.__module__)
         await asyncio.sleep(interval_s)
 
 

@@ -23,6 +23,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="base URL browsers reach the fake at (default http://HOST:PORT)",
     )
     parser.add_argument(
+        "--debits-settle-after",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="SEPA debits settle by themselves this long after they start processing "
+        "(default 5; a negative number: only through POST /_fake/stripe/payment_intents/"
+        "{id}/settle)",
+    )
+    parser.add_argument(
         "--strict-accounts",
         action="store_true",
         help="only accept accounts created through /_fake/… (default: any sk_test_ key "
@@ -37,6 +46,7 @@ async def run(args: argparse.Namespace) -> None:
         port=args.port,
         public_url=args.public_url,
         open_accounts=not args.strict_accounts,
+        debits_settle_after_s=args.debits_settle_after if args.debits_settle_after >= 0 else None,
     )
     await server.start()
     print(

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,8 +31,10 @@ from payments.fake.faults import ASGIApp, FaultMiddleware
 from payments.fake.pages import (
     SECURITY_HEADERS,
     card_page,
+    mandate_page,
     message_page,
     paypal_approval_page,
+    setup_page,
     three_d_secure_page,
 )
 from payments.fake.paypal_api import OAuthError, PayerChoice, PayPalAccount, PayPalError, Result
@@ -42,8 +45,10 @@ from payments.fake.stripe_api import (
     RequestContext,
     StripeAccount,
     StripeError,
+    StripeState,
     invalid_request,
 )
+from payments.fake.stripe_setup import SetupIntent
 
 AnyRequest = Request[Any, Any, State]
 StripeOperation = Callable[[StripeAccount, JSON, RequestContext], JSON]
@@ -189,22 +194,93 @@ async def stripe_create_refund(request: AnyRequest) -> Response[bytes]:
     return await _stripe_call(request, _fake(request).stripe.create_refund)
 
 
-@get("/v1/{kind:str}/{object_id:str}")
-async def stripe_get_object(
-    request: AnyRequest, kind: FromPath[str], object_id: FromPath[str]
+@post("/v1/customers", status_code=200)
+async def stripe_create_customer(request: AnyRequest) -> Response[bytes]:
+    return await _stripe_call(request, _fake(request).stripe.setups.create_customer)
+
+
+@post("/v1/customers/{customer_id:str}", status_code=200)
+async def stripe_update_customer(
+    request: AnyRequest, customer_id: FromPath[str]
 ) -> Response[bytes]:
-    """Charges, refunds, payment methods and events by id."""
+    setups = _fake(request).stripe.setups
+    return await _stripe_call(
+        request,
+        lambda account, params, ctx: setups.update_customer(account, customer_id, params, ctx),
+    )
+
+
+@post("/v1/setup_intents", status_code=200)
+async def stripe_create_setup_intent(request: AnyRequest) -> Response[bytes]:
+    return await _stripe_call(request, _fake(request).stripe.setups.create_setup_intent)
+
+
+@get("/v1/setup_intents/{setup_id:str}")
+async def stripe_get_setup_intent(request: AnyRequest, setup_id: FromPath[str]) -> Response[bytes]:
+    setups = _fake(request).stripe.setups
+    return await _stripe_call(
+        request, lambda account, params, _: setups.retrieve_setup_intent(account, setup_id, params)
+    )
+
+
+@post("/v1/setup_intents/{setup_id:str}/confirm", status_code=200)
+async def stripe_confirm_setup_intent(
+    request: AnyRequest, setup_id: FromPath[str]
+) -> Response[bytes]:
+    setups = _fake(request).stripe.setups
+    return await _stripe_call(
+        request,
+        lambda account, params, ctx: setups.confirm_setup_intent(account, setup_id, params, ctx),
+    )
+
+
+@post("/v1/setup_intents/{setup_id:str}/cancel", status_code=200)
+async def stripe_cancel_setup_intent(
+    request: AnyRequest, setup_id: FromPath[str]
+) -> Response[bytes]:
+    setups = _fake(request).stripe.setups
+    return await _stripe_call(
+        request,
+        lambda account, params, ctx: setups.cancel_setup_intent(account, setup_id, params, ctx),
+    )
+
+
+@post("/v1/payment_methods/{pm_id:str}/attach", status_code=200)
+async def stripe_attach_method(request: AnyRequest, pm_id: FromPath[str]) -> Response[bytes]:
+    setups = _fake(request).stripe.setups
+    return await _stripe_call(
+        request, lambda account, params, ctx: setups.attach(account, pm_id, params, ctx)
+    )
+
+
+@post("/v1/payment_methods/{pm_id:str}/detach", status_code=200)
+async def stripe_detach_method(request: AnyRequest, pm_id: FromPath[str]) -> Response[bytes]:
+    setups = _fake(request).stripe.setups
+    return await _stripe_call(
+        request, lambda account, params, ctx: setups.detach(account, pm_id, params, ctx)
+    )
+
+
+# Kinds read by id alone, each under its own path: a parameter in the kind's place would
+# lose against the catch-all `/v1/{rest:path}` below.
+_READABLE_KINDS = ("charges", "refunds", "payment_methods", "events", "customers", "mandates")
+
+
+@get([f"/v1/{kind}/{{object_id:str}}" for kind in _READABLE_KINDS])
+async def stripe_get_object(request: AnyRequest, object_id: FromPath[str]) -> Response[bytes]:
+    """Charges, refunds, payment methods, events, customers and mandates by id."""
     stripe = _fake(request).stripe
+    kind = request.url.path.split("/")[2]
     tables = {
         "charges": (stripe.charges, "charge"),
         "refunds": (stripe.refunds, "refund"),
         "payment_methods": (stripe.payment_methods, "payment_method"),
         "events": (stripe.events, "event"),
+        "customers": (stripe.setups.customers, "customer"),
+        "mandates": (stripe.setups.mandates, "mandate"),
     }
 
     def retrieve(account: StripeAccount, _params: JSON, _ctx: RequestContext) -> JSON:
-        if kind not in tables:
-            raise _unrecognized_url("GET", request.url.path)
         table, name = tables[kind]
         return stripe.get_owned(account, table, name, object_id)
 
@@ -399,15 +475,17 @@ def _html(content: str, status: int = 200) -> Response[str]:
     )
 
 
-def _stripe_return_url(intent: PaymentIntent, redirect_status: str) -> str | None:
-    """Where Stripe sends the browser after a redirect-based step, with its parameters."""
+def _stripe_return_url(intent: PaymentIntent | SetupIntent, redirect_status: str) -> str | None:
+    """Where Stripe sends the browser after a redirect-based step, with its parameters
+    (`payment_intent…` or `setup_intent…`, and `redirect_status`)."""
     if not intent.return_url:
         return None
+    kind = "setup_intent" if isinstance(intent, SetupIntent) else "payment_intent"
     parts = urlsplit(intent.return_url)
     query = urlencode(
         {
-            "payment_intent": intent.id,
-            "payment_intent_client_secret": intent.data["client_secret"],
+            kind: intent.id,
+            f"{kind}_client_secret": intent.data["client_secret"],
             "redirect_status": redirect_status,
         }
     )
@@ -462,6 +540,9 @@ async def pay_submit(request: AnyRequest, intent_id: FromPath[str]) -> Response[
 async def three_d_secure(request: AnyRequest, intent_id: FromPath[str]) -> Response[str]:
     stripe = _fake(request).stripe
     intent = stripe.payment_intents.get(intent_id)
+    setup = stripe.setups.setup_intents.get(intent_id)
+    if setup is not None:
+        return _setup_three_d_secure(setup)
     if intent is None:
         return _html(message_page("Not found", "There is no such payment."), 404)
     if intent.status != "requires_action" or intent.pending_card is None:
@@ -485,20 +566,113 @@ async def three_d_secure(request: AnyRequest, intent_id: FromPath[str]) -> Respo
     )
 
 
+def _setup_three_d_secure(setup: SetupIntent) -> Response[str]:
+    if setup.status != "requires_action" or setup.pending_card is None:
+        done = "succeeded" if setup.status == "succeeded" else "failed"
+        return _html(
+            message_page(
+                "Nothing to confirm",
+                f"This setup is {setup.status.replace('_', ' ')}.",
+                _stripe_return_url(setup, done),
+            )
+        )
+    return _html(
+        three_d_secure_page(
+            intent_id=setup.id,
+            merchant=setup.account.display_name,
+            amount_minor=None,
+            currency="",
+            card_last4=setup.pending_card.last4,
+        )
+    )
+
+
 @post("/stripe/3ds/{intent_id:str}", status_code=200)
 async def three_d_secure_submit(request: AnyRequest, intent_id: FromPath[str]) -> Response[Any]:
     stripe = _fake(request).stripe
-    if intent_id not in stripe.payment_intents:
+    if intent_id not in stripe.payment_intents and intent_id not in stripe.setups.setup_intents:
         return _html(message_page("Not found", "There is no such payment."), 404)
     form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
     approve = form.get("action") == "complete"
-    intent = stripe.complete_three_d_secure(intent_id, approve=approve)
+    intent: PaymentIntent | SetupIntent
+    if intent_id in stripe.setups.setup_intents:
+        intent = stripe.setups.complete_three_d_secure(intent_id, approve=approve)
+    else:
+        intent = stripe.complete_three_d_secure(intent_id, approve=approve)
     succeeded = intent.status in ("requires_capture", "succeeded")
     target = _stripe_return_url(intent, "succeeded" if succeeded else "failed")
     if target is None:
         title = "Authentication complete" if succeeded else "Authentication failed"
         return _html(message_page(title, "You can close this page."))
     return _redirect(target)
+
+
+def _setup_page(setup: SetupIntent, stripe: StripeState, error: str | None = None) -> Response[str]:
+    customer = stripe.setups.customers.get(setup.data["customer"] or "")
+    return _html(
+        setup_page(
+            setup_id=setup.id,
+            merchant=setup.account.display_name,
+            payment_method_types=setup.data["payment_method_types"],
+            status=setup.status,
+            email=customer["email"] if customer else None,
+            error=error,
+            back_url=_stripe_return_url(setup, "failed"),
+        ),
+        400 if error else 200,
+    )
+
+
+@get("/setup/{setup_id:str}")
+async def setup_form(request: AnyRequest, setup_id: FromPath[str]) -> Response[str]:
+    stripe = _fake(request).stripe
+    setup = stripe.setups.setup_intents.get(setup_id)
+    if setup is None:
+        return _html(message_page("Not found", "There is no such setup."), 404)
+    return _setup_page(setup, stripe)
+
+
+@post("/setup/{setup_id:str}", status_code=200)
+async def setup_submit(request: AnyRequest, setup_id: FromPath[str]) -> Response[Any]:
+    stripe = _fake(request).stripe
+    setup = stripe.setups.setup_intents.get(setup_id)
+    if setup is None:
+        return _html(message_page("Not found", "There is no such setup."), 404)
+    form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+    client_ip = request.client.host if request.client else "127.0.0.1"
+    user_agent = request.headers.get("user-agent", "")
+    try:
+        stripe.setups.save_from_page(setup_id, form, client_ip, user_agent)
+    except StripeError as error:
+        # Declined or mistyped: said on the page, where the customer may try again (as in
+        # Stripe's Payment Element), or cancel and return.
+        return _setup_page(setup, stripe, str(error.error.get("message", "That did not work.")))
+    if setup.status == "requires_action":
+        return _redirect(f"/stripe/3ds/{setup.id}")
+    target = _stripe_return_url(setup, "succeeded")
+    if target is None:
+        return _html(message_page("Payment method saved", "You can close this page."))
+    return _redirect(target)
+
+
+@get("/mandates/{mandate_id:str}")
+async def mandate_document(request: AnyRequest, mandate_id: FromPath[str]) -> Response[str]:
+    stripe = _fake(request).stripe
+    mandate = stripe.setups.mandates.get(mandate_id)
+    if mandate is None:
+        return _html(message_page("Not found", "There is no such mandate."), 404)
+    pm = stripe.payment_methods[mandate["payment_method"]]
+    account = stripe.accounts[stripe.owners[mandate_id]]
+    accepted = mandate["customer_acceptance"]["accepted_at"]
+    return _html(
+        mandate_page(
+            reference=mandate["payment_method_details"]["sepa_debit"]["reference"],
+            merchant=account.display_name,
+            last4=pm["sepa_debit"]["last4"],
+            accepted_at=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(accepted)),
+            status=mandate["status"],
+        )
+    )
 
 
 @get("/checkoutnow")
@@ -583,6 +757,10 @@ class WebhookPatternRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=
     times: int = 1
 
 
+class SettleRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    succeed: bool | None = None  # None: as the test IBAN says
+
+
 class RedeliverRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     event_id: str | None = None
     provider: str | None = None
@@ -598,6 +776,9 @@ CONTROLS = {
     "DELETE /_fake/faults": "remove all injected faults",
     "POST /_fake/stripe/payment_intents/{id}/expire": "the authorisation ran out (canceled, "
     "reason automatic, webhook payment_intent.canceled)",
+    "POST /_fake/stripe/payment_intents/{id}/settle": "a processing bank debit settles: "
+    "{succeed: true|false|null} (null: as the test IBAN says); payment_intent.succeeded or "
+    ".payment_failed",
     "POST /_fake/paypal/authorizations/{id}/expire": "the authorization is EXPIRED",
     "GET /_fake/objects/{id}": "current state of any object of either provider",
     "GET /_fake/webhooks/deliveries": "every delivery attempt so far",
@@ -714,6 +895,13 @@ async def control_expire_intent(request: AnyRequest, intent_id: FromPath[str]) -
     return _control(lambda: _fake(request).expire_payment_intent(intent_id))
 
 
+@post("/_fake/stripe/payment_intents/{intent_id:str}/settle", status_code=200)
+async def control_settle_intent(
+    request: AnyRequest, intent_id: FromPath[str], data: JSONBody[SettleRequest]
+) -> JSON:
+    return _control(lambda: _fake(request).settle_payment_intent(intent_id, succeed=data.succeed))
+
+
 @post("/_fake/paypal/authorizations/{authorization_id:str}/expire", status_code=200)
 async def control_expire_authorization(
     request: AnyRequest, authorization_id: FromPath[str]
@@ -803,6 +991,14 @@ ROUTES = [
     stripe_capture_intent,
     stripe_cancel_intent,
     stripe_create_refund,
+    stripe_create_customer,
+    stripe_update_customer,
+    stripe_create_setup_intent,
+    stripe_get_setup_intent,
+    stripe_confirm_setup_intent,
+    stripe_cancel_setup_intent,
+    stripe_attach_method,
+    stripe_detach_method,
     stripe_get_object,
     paypal_token,
     paypal_create_order,
@@ -819,6 +1015,9 @@ ROUTES = [
     pay_submit,
     three_d_secure,
     three_d_secure_submit,
+    setup_form,
+    setup_submit,
+    mandate_document,
     paypal_checkout,
     paypal_checkout_submit,
     controls_index,
@@ -829,6 +1028,7 @@ ROUTES = [
     control_add_fault,
     control_clear_faults,
     control_expire_intent,
+    control_settle_intent,
     control_expire_authorization,
     control_object,
     control_deliveries,

@@ -1,6 +1,7 @@
-"""The pages a driver's browser sees instead of Stripe Elements, the 3-D Secure challenge
-and PayPal's approval screen. Self-contained HTML (inline CSS, no scripts, no external
-assets); every value that comes from a request or an object is escaped.
+"""The pages a driver's browser sees instead of Stripe Elements (paying, or saving a card or
+bank account for later), the 3-D Secure challenge and PayPal's approval screen.
+Self-contained HTML (inline CSS, no scripts, no external assets); every value that comes
+from a request or an object is escaped.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from payments.fake.common import format_money
-from payments.fake.stripe_api import TEST_CARDS
+from payments.fake.instruments import TEST_CARDS, TEST_IBANS
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -42,6 +43,18 @@ button.paypal{background:#ffc439;color:#111}
 code{font-size:.95rem}
 a{color:#635bff}
 """
+
+
+# What a card form asks (only the number matters to the fake).
+_CARD_FIELDS = (
+    '<label for="card_number">Card number</label>'
+    '<input id="card_number" name="card_number" inputmode="numeric" '
+    'placeholder="4242 4242 4242 4242" required>'
+    '<label for="expiry">Expiry (any future date)</label>'
+    '<input id="expiry" name="expiry" placeholder="12 / 34">'
+    '<label for="cvc">CVC (any 3 digits)</label>'
+    '<input id="cvc" name="cvc" inputmode="numeric" placeholder="123">'
+)
 
 
 def _page(title: str, body: str) -> str:
@@ -87,13 +100,7 @@ def card_page(
     if status in ("requires_payment_method", "requires_confirmation", "requires_action"):
         parts.append(
             f'<form method="post" action="{action}" autocomplete="off">'
-            '<label for="card_number">Card number</label>'
-            '<input id="card_number" name="card_number" inputmode="numeric" '
-            'placeholder="4242 4242 4242 4242" required>'
-            '<label for="expiry">Expiry (any future date)</label>'
-            '<input id="expiry" name="expiry" placeholder="12 / 34">'
-            '<label for="cvc">CVC (any 3 digits)</label>'
-            '<input id="cvc" name="cvc" inputmode="numeric" placeholder="123">'
+            f"{_CARD_FIELDS}"
             '<button type="submit">Pay</button></form>'
         )
         parts.append('<h2 class="muted">Test cards</h2><div class="cards">')
@@ -114,16 +121,121 @@ def card_page(
     return _page(f"Pay {merchant}", "".join(parts))
 
 
-def three_d_secure_page(
-    *, intent_id: str, merchant: str, amount_minor: int, currency: str, card_last4: str
+def mandate_text(merchant: str) -> str:
+    """The SEPA Direct Debit mandate the customer accepts (the demo's own wording of what
+    the scheme requires a mandate to say)."""
+    return (
+        f"By accepting this mandate you authorise {merchant} (the creditor) and its payment "
+        "service provider to send instructions to your bank to debit your account, and your "
+        "bank to debit your account as instructed. You can ask your bank for a refund within "
+        "8 weeks from the day your account was debited, under the terms of your agreement "
+        "with your bank. You will be told about each debit at least 2 days before it is made."
+    )
+
+
+def setup_page(
+    *,
+    setup_id: str,
+    merchant: str,
+    payment_method_types: list[str],
+    status: str,
+    email: str | None,
+    error: str | None = None,
+    back_url: str | None = None,
 ) -> str:
+    """`GET /setup/{id}`: save a card (Stripe's test cards) or a bank account for SEPA
+    Direct Debit (IBAN, holder, e-mail, and the mandate to accept) — instead of Stripe's
+    Payment Element in setup mode."""
+    action = f"/setup/{escape(setup_id)}"
+    parts = [
+        '<div class="banner">Test mode — fake payment provider. Nothing is charged.</div>',
+        f"<h1>Save a payment method for {escape(merchant)}</h1>",
+        f'<p class="muted">{escape(merchant)} will use it for your future invoices.</p>',
+    ]
+    if error:
+        parts.append(f'<div class="error" role="alert">{escape(error)}</div>')
+    if status not in ("requires_payment_method", "requires_confirmation", "requires_action"):
+        parts.append(f"<p>This setup is <strong>{escape(status.replace('_', ' '))}</strong>.</p>")
+        payment_method_types = []
+    if "sepa_debit" in payment_method_types:
+        parts.append(
+            "<h2>SEPA Direct Debit</h2>"
+            f'<form method="post" action="{action}" autocomplete="off">'
+            '<input type="hidden" name="method" value="sepa_debit">'
+            '<label for="iban">IBAN</label>'
+            '<input id="iban" name="iban" placeholder="DE89 3704 0044 0532 0130 00" required>'
+            '<label for="holder">Account holder</label>'
+            '<input id="holder" name="name" autocomplete="name" required>'
+            '<label for="email">E-mail</label>'
+            f'<input id="email" name="email" type="email" value="{escape(email or "")}" '
+            "required>"
+            f'<p class="muted" id="mandate-text">{escape(mandate_text(merchant))}</p>'
+            '<button type="submit" name="mandate" value="accepted" '
+            'aria-describedby="mandate-text">Accept the mandate and save</button></form>'
+            '<h3 class="muted">Test IBANs</h3><ul class="muted">'
+        )
+        for iban in TEST_IBANS:
+            if iban.label:
+                number = escape(_group_digits(iban.iban))
+                parts.append(f"<li><code>{number}</code> — {escape(iban.label)}</li>")
+        parts.append("</ul>")
+    if "card" in payment_method_types:
+        parts.append(
+            "<h2>Card</h2>"
+            f'<form method="post" action="{action}" autocomplete="off">'
+            '<input type="hidden" name="method" value="card">'
+            f"{_CARD_FIELDS}"
+            '<button type="submit">Save card</button></form>'
+            '<h3 class="muted">Test cards</h3><div class="cards">'
+        )
+        for card in TEST_CARDS:
+            if not card.setup_label:
+                continue
+            parts.append(
+                f'<form method="post" action="{action}">'
+                '<input type="hidden" name="method" value="card">'
+                f'<input type="hidden" name="card_number" value="{escape(card.number)}">'
+                f'<button type="submit"><code>{escape(_group_digits(card.number))}</code> '
+                f"— {escape(card.setup_label)}</button></form>"
+            )
+        parts.append("</div>")
+    if back_url:
+        parts.append(f'<p><a href="{escape(back_url)}">Cancel and return</a></p>')
+    return _page(f"Save a payment method for {merchant}", "".join(parts))
+
+
+def mandate_page(
+    *, reference: str, merchant: str, last4: str, accepted_at: str, status: str
+) -> str:
+    """`GET /mandates/{id}`: what the customer agreed to, as Stripe's mandate URL shows."""
+    body = (
+        '<div class="banner">Test mode — a fake SEPA Direct Debit mandate.</div>'
+        "<h1>SEPA Direct Debit mandate</h1>"
+        f"<p>Reference <strong>{escape(reference)}</strong> · creditor {escape(merchant)} · "
+        f"account ending in {escape(last4)} · accepted {escape(accepted_at)} · "
+        f"{escape(status)}</p>"
+        f"<p>{escape(mandate_text(merchant))}</p>"
+    )
+    return _page("SEPA Direct Debit mandate", body)
+
+
+def three_d_secure_page(
+    *, intent_id: str, merchant: str, amount_minor: int | None, currency: str, card_last4: str
+) -> str:
+    """The challenge for a payment (an amount) or for saving a card (none)."""
     action = f"/stripe/3ds/{escape(intent_id)}"
+    if amount_minor is None:
+        asks = f"asks to save your card ending in {escape(card_last4)} for later payments."
+        title = "Confirm saving your card"
+    else:
+        amount = escape(format_money(amount_minor, currency))
+        last4 = escape(card_last4)
+        asks = f"asks to reserve <strong>{amount}</strong> on your card ending in {last4}."
+        title = "Confirm this payment"
     body = (
         '<div class="banner">Test mode — a fake 3-D Secure challenge.</div>'
-        "<h1>Confirm this payment</h1>"
-        f'<p class="muted">{escape(merchant)} asks to reserve '
-        f"<strong>{escape(format_money(amount_minor, currency))}</strong> on your card ending in "
-        f"{escape(card_last4)}.</p>"
+        f"<h1>{title}</h1>"
+        f'<p class="muted">{escape(merchant)} {asks}</p>'
         f'<form method="post" action="{action}">'
         '<button type="submit" name="action" value="complete">Complete authentication</button>'
         '<button type="submit" name="action" value="fail" class="secondary">'

@@ -55,11 +55,14 @@ class FakeProviderServer:
         open_accounts: bool = False,
         webhook_retry_delays_s: tuple[float, ...] = (0.05, 0.2, 0.5, 1.0),
         webhook_timeout_s: float = 5.0,
+        debits_settle_after_s: float | None = None,
     ) -> None:
-        """`public_url`: the base the browser-facing links use (3-D Secure, pay and PayPal
-        approval pages, API links); default the bound address. `open_accounts`: accept
-        any `sk_test_…` key / any PayPal client credentials and create the account on
-        first use (the demo); otherwise unknown keys get the providers' 401."""
+        """`public_url`: the base the browser-facing links use (3-D Secure, pay, setup and
+        PayPal approval pages, API links); default the bound address. `open_accounts`:
+        accept any `sk_test_…` key / any PayPal client credentials and create the account
+        on first use (the demo); otherwise unknown keys get the providers' 401.
+        `debits_settle_after_s`: SEPA debits settle by themselves this long after they
+        start processing (the demo); None: only through `settle_payment_intent`."""
         self._host = host
         self._port = port
         self._public_url = public_url
@@ -68,6 +71,7 @@ class FakeProviderServer:
                 retry_delays_s=webhook_retry_delays_s, attempt_timeout_s=webhook_timeout_s
             ),
             open_accounts=open_accounts,
+            debits_settle_after_s=debits_settle_after_s,
         )
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -80,6 +84,8 @@ class FakeProviderServer:
             raise RuntimeError("the fake provider server is already running")
         self.providers.faults.stopping.clear()
         await self.providers.dispatcher.start()
+        loop = asyncio.get_running_loop()
+        self.providers.stripe.schedule = loop.call_later
         self._server = uvicorn.Server(
             uvicorn.Config(
                 build_app(self.providers),
@@ -246,6 +252,12 @@ class FakeProviderServer:
         """Stripe let the authorisation lapse: canceled, `cancellation_reason=automatic`,
         `payment_intent.canceled` webhook."""
         return self.providers.expire_payment_intent(intent_id)
+
+    def settle_payment_intent(self, intent_id: str, *, succeed: bool | None = None) -> JSON:
+        """A processing SEPA debit settles: `succeed` None as its test IBAN says
+        (`payment_intent.succeeded`, or `requires_payment_method` with `last_payment_error`
+        and `payment_intent.payment_failed`), True or False that outcome."""
+        return self.providers.settle_payment_intent(intent_id, succeed=succeed)
 
     def expire_paypal_authorization(self, authorization_id: str) -> JSON:
         """The PayPal authorization is EXPIRED; captures then fail AUTHORIZATION_EXPIRED."""

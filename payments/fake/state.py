@@ -33,12 +33,14 @@ class FakeProviders:
     faults: FaultPlan = field(default_factory=FaultPlan)
     stripe_idempotency: dict[tuple[str, str], SavedStripeResponse] = field(default_factory=dict)
     open_accounts: bool = False
+    debits_settle_after_s: float | None = None
 
     def __post_init__(self) -> None:
         self.stripe = StripeState(
             public_url=lambda: self.public_url,
             publish=self.dispatcher.publish,
             open_accounts=self.open_accounts,
+            debits_settle_after_s=self.debits_settle_after_s,
         )
         self.paypal = PayPalState(
             public_url=lambda: self.public_url,
@@ -142,6 +144,9 @@ class FakeProviders:
 
     def expire_payment_intent(self, intent_id: str) -> JSON:
         return self.stripe.expire_intent(intent_id)
+
+    def settle_payment_intent(self, intent_id: str, *, succeed: bool | None = None) -> JSON:
+        return self.stripe.settle_intent(intent_id, succeed=succeed)
 
     def expire_paypal_authorization(self, authorization_id: str) -> JSON:
         return self.paypal.expire_authorization(authorization_id)

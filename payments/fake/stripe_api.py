@@ -1,5 +1,7 @@
-"""The Stripe subset: accounts, PaymentIntents (manual and automatic capture), charges,
-payment methods from Stripe's test tokens, refunds, events and their webhooks.
+"""The Stripe subset: accounts, PaymentIntents (manual and automatic capture, cards and
+SEPA Direct Debit, on- and off-session), charges, payment methods from Stripe's test
+tokens, refunds, events and their webhooks. Customers, SetupIntents and mandates are in
+`payments.fake.stripe_setup`, the test cards and IBANs in `payments.fake.instruments`.
 
 Plain state and rules, no HTTP: `payments.fake.app` decodes requests into calls here and
 turns `StripeError` into Stripe's error envelope. Object shapes follow Stripe's API
@@ -15,7 +17,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from payments.fake.common import (
     JSON,
@@ -26,7 +28,18 @@ from payments.fake.common import (
     random_token,
     stripe_id,
 )
+from payments.fake.instruments import (
+    CARDS_BY_NUMBER,
+    CARDS_BY_TOKEN,
+    DECLINE_MESSAGES,
+    IBANS_BY_TOKEN,
+    TestCard,
+    TestIban,
+)
 from payments.fake.webhooks import OutgoingEvent
+
+if TYPE_CHECKING:
+    from payments.fake.stripe_setup import StripeSetups
 
 # The version events carry until an account's first request names one (as Stripe pins an
 # account's version at its first request).
@@ -34,10 +47,16 @@ DEFAULT_API_VERSION = "2026-10-28.endive"
 
 STRIPE_EVENT_TYPES = (
     "payment_intent.amount_capturable_updated",
+    "payment_intent.processing",
     "payment_intent.succeeded",
     "payment_intent.canceled",
     "payment_intent.payment_failed",
     "charge.refunded",
+    "setup_intent.succeeded",
+    "setup_intent.setup_failed",
+    "setup_intent.canceled",
+    "payment_method.attached",
+    "payment_method.detached",
 )
 
 # Minimum charge amounts for common currencies, in minor units (Stripe's table, abridged).
@@ -53,61 +72,12 @@ CANCELABLE = (
     "processing",
 )
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+# `off_session` as Stripe takes it: a boolean, or the kind of off-session payment.
+OFF_SESSION_VALUES = ("true", "false", "one_off", "recurring")
+# Bank debits take days: confirmed, they are `processing` until they settle.
+DEBIT_METHODS = frozenset({"sepa_debit"})
 
-Outcome = Literal["succeed", "decline", "three_d_secure"]
-
-
-@dataclass(frozen=True)
-class TestCard:
-    token: str  # Stripe's test PaymentMethod id, e.g. "pm_card_visa"
-    number: str
-    brand: str
-    funding: str
-    outcome: Outcome
-    decline_code: str | None = None
-    label: str = ""
-
-    @property
-    def last4(self) -> str:
-        return self.number[-4:]
-
-
-TEST_CARDS = (
-    TestCard("pm_card_visa", "4242424242424242", "visa", "credit", "succeed", label="success"),
-    TestCard("pm_card_mastercard", "5555555555554444", "mastercard", "credit", "succeed"),
-    TestCard(
-        "pm_card_chargeDeclined",
-        "4000000000000002",
-        "visa",
-        "credit",
-        "decline",
-        decline_code="generic_decline",
-        label="decline",
-    ),
-    TestCard(
-        "pm_card_chargeDeclinedInsufficientFunds",
-        "4000000000009995",
-        "visa",
-        "credit",
-        "decline",
-        decline_code="insufficient_funds",
-    ),
-    TestCard(
-        "pm_card_authenticationRequired",
-        "4000002760003184",
-        "visa",
-        "credit",
-        "three_d_secure",
-        label="3-D Secure challenge",
-    ),
-)
-CARDS_BY_TOKEN = {card.token: card for card in TEST_CARDS}
-CARDS_BY_NUMBER = {card.number: card for card in TEST_CARDS}
-
-DECLINE_MESSAGES = {
-    "generic_decline": "Your card was declined.",
-    "insufficient_funds": "Your card has insufficient funds.",
-}
+Instrument = TestCard | TestIban
 
 
 class StripeError(Exception):
@@ -179,12 +149,14 @@ class RequestContext:
 
 
 @dataclass
-class PaymentIntent:
+class Intent:
+    """What PaymentIntents and SetupIntents share: the account, the object as the API shows
+    it, where the browser returns to, and the card waiting for its 3-D Secure step."""
+
     account: StripeAccount
     data: JSON
     return_url: str | None = None
-    pending_card: TestCard | None = None  # the card waiting for its 3-D Secure step
-    refunded: int = 0
+    pending_card: TestCard | None = None
 
     @property
     def id(self) -> str:
@@ -198,6 +170,13 @@ class PaymentIntent:
 
 
 @dataclass
+class PaymentIntent(Intent):
+    pending_iban: TestIban | None = None  # the bank account of a debit until it settles
+    refunded: int = 0
+    off_session: bool = False  # charged without the customer: nobody to do 3-D Secure
+
+
+@dataclass
 class StripeState:
     """All Stripe objects of one fake server."""
 
@@ -208,10 +187,22 @@ class StripeState:
     charges: dict[str, JSON] = field(default_factory=dict)
     payment_methods: dict[str, JSON] = field(default_factory=dict)
     payment_method_cards: dict[str, TestCard] = field(default_factory=dict)
+    payment_method_ibans: dict[str, TestIban] = field(default_factory=dict)
     refunds: dict[str, JSON] = field(default_factory=dict)
     events: dict[str, JSON] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # object id -> secret key
     open_accounts: bool = False
+    # Bank debits settle on their own this long after they start processing (None: only
+    # through `settle_intent`); `schedule(delay_s, action)` runs an action later.
+    debits_settle_after_s: float | None = None
+    schedule: Callable[[float, Callable[[], None]], object] | None = None
+    setups: StripeSetups = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Customers, SetupIntents and mandates: saving a payment method for later.
+        from payments.fake.stripe_setup import StripeSetups
+
+        self.setups = StripeSetups(self)
 
     # -- accounts and webhooks -----------------------------------------------------------
 
@@ -306,7 +297,7 @@ class StripeState:
         for table in (self.charges, self.payment_methods, self.refunds, self.events):
             if object_id in table:
                 return copy.deepcopy(table[object_id])
-        return None
+        return self.setups.object_by_id(object_id)
 
     def render_intent(self, intent: PaymentIntent, expand: list[str] | None = None) -> JSON:
         data = copy.deepcopy(intent.data)
@@ -326,6 +317,7 @@ class StripeState:
             "currency",
             "capture_method",
             "payment_method_types",
+            "allowed_payment_method_types",
             "automatic_payment_methods",
             "description",
             "metadata",
@@ -344,6 +336,8 @@ class StripeState:
             "off_session",
             "customer",
             "shipping",
+            "mandate",
+            "mandate_data",
         )
         amount = _integer(params, "amount", required=True)
         currency = _currency(params)
@@ -358,25 +352,12 @@ class StripeState:
         capture_method = _choice(
             params, "capture_method", ("automatic", "automatic_async", "manual"), "automatic_async"
         )
-        types_param = params.get("payment_method_types")
+        allowed = allowed_types(params)
         automatic_param = params.get("automatic_payment_methods")
-        if types_param is not None and automatic_param is not None:
-            raise invalid_request(
-                "You may only specify one of these parameters: automatic_payment_methods, "
-                "payment_method_types.",
-                code="parameter_unknown",
-                param="automatic_payment_methods",
-                saved=False,
-            )
         automatic: JSON | None = None
-        if types_param is not None:
-            if not isinstance(types_param, list) or not all(
-                isinstance(t, str) for t in types_param
-            ):
-                raise invalid_request(
-                    "Invalid array", code="parameter_invalid_array", param="payment_method_types"
-                )
-            types = list(types_param)
+        if allowed is not None:
+            types = allowed
+            _check_method_types(types, currency, capture_method)
         else:
             enabled, allow_redirects = True, "always"
             if isinstance(automatic_param, dict):
@@ -447,16 +428,27 @@ class StripeState:
                 saved=False,
             )
         intent.return_url = return_url or metadata.get("return_url")
+        off_session = _off_session(params)
+        if off_session and not confirm:
+            raise invalid_request(
+                "You can only pass in off_session if you are confirming the PaymentIntent "
+                "(confirm=true).",
+                param="off_session",
+                saved=False,
+            )
+        intent.off_session = off_session
+        customer = _optional_str(params, "customer")
+        if customer is not None:
+            self.setups.customer(account, customer, param="customer")
+            data["customer"] = customer
         self.payment_intents[intent_id] = intent
         self.owners[intent_id] = account.secret_key
         payment_method = _optional_str(params, "payment_method")
         if payment_method is not None and not confirm:
-            card, pm = self._payment_method(account, payment_method)
-            data["payment_method"] = pm["id"]
+            self._choose_method(intent, payment_method)
             data["status"] = "requires_confirmation"
-            intent.pending_card = card
         elif confirm:
-            self._confirm(intent, payment_method, ctx)
+            self._confirm(intent, payment_method, ctx, params)
         return self.render_intent(intent, _expand(params))
 
     def confirm_intent(
@@ -477,6 +469,7 @@ class StripeState:
             "error_on_requires_action",
             "off_session",
             "mandate_data",
+            "mandate",
             "shipping",
             "client_secret",
         )
@@ -487,11 +480,39 @@ class StripeState:
         return_url = _optional_str(params, "return_url")
         if return_url:
             intent.return_url = return_url
-        self._confirm(intent, _optional_str(params, "payment_method"), ctx)
+        if "off_session" in params:
+            intent.off_session = _off_session(params)
+        self._confirm(intent, _optional_str(params, "payment_method"), ctx, params)
         return self.render_intent(intent, _expand(params))
 
+    def _choose_method(self, intent: PaymentIntent, payment_method: str) -> None:
+        """The PaymentMethod the intent will be confirmed with, if it may be used here."""
+        chosen, pm = self.instrument(
+            intent.account, payment_method, customer=intent.data["customer"]
+        )
+        data = intent.data
+        allowed = list(data["payment_method_types"])
+        if data["automatic_payment_methods"]:
+            allowed.append("sepa_debit")
+        if pm["type"] not in allowed:
+            raise invalid_request(
+                f"The PaymentMethod provided ({pm['type']}) is not allowed for this "
+                "PaymentIntent. Please attach a PaymentMethod of one of the following types: "
+                f"{', '.join(data['payment_method_types'])}.",
+                param="payment_method",
+            )
+        if pm["type"] in DEBIT_METHODS:
+            _check_method_types([pm["type"]], data["currency"], data["capture_method"])
+        data["payment_method"] = pm["id"]
+        intent.pending_card = chosen if isinstance(chosen, TestCard) else None
+        intent.pending_iban = chosen if isinstance(chosen, TestIban) else None
+
     def _confirm(
-        self, intent: PaymentIntent, payment_method: str | None, ctx: RequestContext
+        self,
+        intent: PaymentIntent,
+        payment_method: str | None,
+        ctx: RequestContext,
+        params: JSON | None = None,
     ) -> None:
         if intent.status not in CONFIRMABLE:
             if intent.status in ("requires_capture", "succeeded"):
@@ -506,11 +527,9 @@ class StripeState:
                 )
             raise unexpected_state(message, self.render_intent(intent))
         if payment_method is not None:
-            chosen, pm = self._payment_method(intent.account, payment_method)
-            intent.data["payment_method"] = pm["id"]
-            intent.pending_card = chosen
-        card = intent.pending_card
-        if card is None or intent.data["payment_method"] is None:
+            self._choose_method(intent, payment_method)
+        card, iban = intent.pending_card, intent.pending_iban
+        if (card is None and iban is None) or intent.data["payment_method"] is None:
             raise unexpected_state(
                 "You cannot confirm this PaymentIntent because it's missing a payment method. "
                 "You can either update the PaymentIntent with a payment method and then "
@@ -529,6 +548,16 @@ class StripeState:
                 saved=False,
             )
         intent.data["last_payment_error"] = None
+        if iban is not None:
+            self.setups.mandate_for_debit(intent, (params or {}).get("mandate_data"), ctx)
+            self._debit(intent, iban, ctx)
+            return
+        assert card is not None
+        if intent.off_session:
+            if self._needs_authentication_off_session(intent, card):
+                self._refuse_without_authentication(intent, ctx)
+            self._authorize(intent, card, ctx, three_d_secure=False)
+            return
         if card.outcome == "three_d_secure":
             intent.data["status"] = "requires_action"
             intent.data["next_action"] = {
@@ -607,6 +636,91 @@ class StripeState:
             charge.update(captured=True, amount_captured=data["amount"])
             data.update(status="succeeded", amount_received=data["amount"])
             self.emit(intent.account, "payment_intent.succeeded", self.render_intent(intent), ctx)
+
+    def _needs_authentication_off_session(self, intent: PaymentIntent, card: TestCard) -> bool:
+        """A card that wants 3-D Secure for every payment fails without the customer; one
+        that wants it only once is charged when it was saved (set up) for this customer."""
+        outcome = card.when_charged_off_session
+        if outcome == "authentication_required":
+            return True
+        if card.outcome != "three_d_secure":
+            return False
+        pm = self.payment_methods[intent.data["payment_method"]]
+        return pm["customer"] is None or pm["customer"] != intent.data["customer"]
+
+    def _refuse_without_authentication(self, intent: PaymentIntent, ctx: RequestContext) -> None:
+        """Off-session, nobody can do 3-D Secure: the payment fails with
+        `authentication_required` (the customer must come back and pay on-session)."""
+        data = intent.data
+        error: JSON = {
+            "type": "card_error",
+            "code": "authentication_required",
+            "decline_code": "authentication_required",
+            "message": "Your card was declined. This transaction requires authentication.",
+            "doc_url": _doc_url("authentication_required"),
+            "payment_method": copy.deepcopy(self.payment_methods[data["payment_method"]]),
+        }
+        data.update(
+            status="requires_payment_method",
+            payment_method=None,
+            next_action=None,
+            last_payment_error=copy.deepcopy(error),
+        )
+        intent.pending_card = None
+        self.emit(intent.account, "payment_intent.payment_failed", self.render_intent(intent), ctx)
+        raise StripeError(402, {**error, "payment_intent": self.render_intent(intent)})
+
+    def _debit(self, intent: PaymentIntent, iban: TestIban, ctx: RequestContext | None) -> None:
+        """A bank debit is submitted: `processing` until it settles (days at a real bank;
+        here `settle_intent`, or by itself after `debits_settle_after_s`)."""
+        data = intent.data
+        charge = self._new_charge(intent, iban, data["payment_method"], three_d_secure=False)
+        charge.update(status="pending", paid=False, outcome=None)
+        data.update(status="processing", latest_charge=charge["id"], next_action=None)
+        self.emit(intent.account, "payment_intent.processing", self.render_intent(intent), ctx)
+        if self.debits_settle_after_s is not None and self.schedule is not None:
+            self.schedule(self.debits_settle_after_s, lambda: self._settle_later(intent.id))
+
+    def _settle_later(self, intent_id: str) -> None:
+        intent = self.payment_intents.get(intent_id)
+        if intent is not None and intent.status == "processing":
+            self.settle_intent(intent_id)
+
+    def settle_intent(self, intent_id: str, *, succeed: bool | None = None) -> JSON:
+        """Test control: the bank's answer to a processing debit. `succeed` None: as the
+        IBAN says (Stripe's test IBANs); True or False: that outcome, whatever the IBAN."""
+        intent = self.payment_intents.get(intent_id)
+        if intent is None:
+            raise LookupError(f"no PaymentIntent {intent_id}")
+        iban = intent.pending_iban
+        if intent.status != "processing" or iban is None:
+            raise ValueError(f"a PaymentIntent in status {intent.status} has nothing to settle")
+        data = intent.data
+        charge = self.charges[data["latest_charge"]]
+        intent.pending_iban = None
+        if iban.succeeds if succeed is None else succeed:
+            charge.update(
+                status="succeeded", paid=True, captured=True, amount_captured=data["amount"]
+            )
+            data.update(status="succeeded", amount_received=data["amount"])
+            self.emit(intent.account, "payment_intent.succeeded", self.render_intent(intent), None)
+            return self.render_intent(intent)
+        code = iban.failure_code or "generic_could_not_process"
+        message = iban.failure_message or "The customer's bank could not process the debit."
+        charge.update(status="failed", failure_code=code, failure_message=message)
+        data.update(
+            status="requires_payment_method",
+            payment_method=None,
+            last_payment_error={
+                "type": "invalid_request_error",
+                "code": code,
+                "message": message,
+                "charge": charge["id"],
+                "payment_method": copy.deepcopy(self.payment_methods[charge["payment_method"]]),
+            },
+        )
+        self.emit(intent.account, "payment_intent.payment_failed", self.render_intent(intent), None)
+        return self.render_intent(intent)
 
     def complete_three_d_secure(self, intent_id: str, *, approve: bool) -> PaymentIntent:
         """The driver's answer on the fake 3-D Secure page."""
@@ -736,6 +850,7 @@ class StripeState:
             next_action=None,
         )
         intent.pending_card = None
+        intent.pending_iban = None
         self.emit(intent.account, "payment_intent.canceled", self.render_intent(intent), ctx)
 
     def expire_intent(self, intent_id: str) -> JSON:
@@ -895,34 +1010,54 @@ class StripeState:
 
     # -- objects -------------------------------------------------------------------------
 
-    def _payment_method(self, account: StripeAccount, payment_method: str) -> tuple[TestCard, JSON]:
-        """A test token (`pm_card_visa`) makes a new PaymentMethod, as in Stripe's test
-        mode; an id this fake made before is reused."""
+    def instrument(
+        self,
+        account: StripeAccount,
+        payment_method: str,
+        *,
+        customer: str | None = None,
+        param: str = "payment_method",
+    ) -> tuple[Instrument, JSON]:
+        """A test token (`pm_card_visa`, `pm_success_de`) makes a new PaymentMethod, as in
+        Stripe's test mode; an id this fake made before is reused where Stripe allows it:
+        one attached to a customer only together with that customer, a detached one never."""
         card = CARDS_BY_TOKEN.get(payment_method)
-        if card is None:
-            existing = self.payment_methods.get(payment_method)
-            if existing is None or self.owners.get(payment_method) != account.secret_key:
-                raise resource_missing("PaymentMethod", payment_method, "payment_method")
-            return self.payment_method_cards[payment_method], existing
-        pm_id = stripe_id("pm")
-        pm: JSON = {
-            "id": pm_id,
-            "object": "payment_method",
-            "allow_redisplay": "unspecified",
-            "billing_details": {
-                "address": {
-                    "city": None,
-                    "country": None,
-                    "line1": None,
-                    "line2": None,
-                    "postal_code": None,
-                    "state": None,
-                },
-                "email": None,
-                "name": None,
-                "phone": None,
-            },
-            "card": {
+        if card is not None:
+            return card, self.new_card_method(account, card)
+        iban = IBANS_BY_TOKEN.get(payment_method)
+        if iban is not None:
+            return iban, self.new_iban_method(account, iban)
+        existing = self.payment_methods.get(payment_method)
+        if existing is None or self.owners.get(payment_method) != account.secret_key:
+            raise resource_missing("PaymentMethod", payment_method, param)
+        if payment_method in self.setups.detached:
+            raise invalid_request(
+                "The provided PaymentMethod was previously used with a PaymentIntent without "
+                "Customer attachment, shared with a connected account without Customer "
+                "attachment, or was detached from a Customer. It may not be used again. To use "
+                "a PaymentMethod multiple times, you must attach it to a Customer first.",
+                param=param,
+            )
+        attached = existing["customer"]
+        if attached is not None and attached != customer:
+            raise invalid_request(
+                "The provided PaymentMethod was previously attached to a Customer. To use a "
+                "PaymentMethod that is attached to a Customer, you must pass the Customer ID "
+                "to the customer parameter."
+                if customer is None
+                else "The provided PaymentMethod belongs to another Customer.",
+                param=param,
+            )
+        found: Instrument = (
+            self.payment_method_cards.get(payment_method)
+            or self.payment_method_ibans[payment_method]
+        )
+        return found, existing
+
+    def new_card_method(self, account: StripeAccount, card: TestCard) -> JSON:
+        pm = _new_method(
+            "card",
+            {
                 "brand": card.brand,
                 "checks": {
                     "address_line1_check": None,
@@ -933,7 +1068,7 @@ class StripeState:
                 "display_brand": card.brand,
                 "exp_month": 12,
                 "exp_year": 2034,
-                "fingerprint": hashlib.sha256(card.number.encode()).hexdigest()[:16],
+                "fingerprint": _fingerprint(card.number),
                 "funding": card.funding,
                 "generated_from": None,
                 "last4": card.last4,
@@ -941,23 +1076,56 @@ class StripeState:
                 "three_d_secure_usage": {"supported": True},
                 "wallet": None,
             },
-            "created": now_unix(),
-            "customer": None,
-            "livemode": False,
-            "metadata": {},
-            "type": "card",
-        }
-        self.payment_methods[pm_id] = pm
-        self.payment_method_cards[pm_id] = card
-        self.owners[pm_id] = account.secret_key
-        return card, pm
+        )
+        self.payment_methods[pm["id"]] = pm
+        self.payment_method_cards[pm["id"]] = card
+        self.owners[pm["id"]] = account.secret_key
+        return pm
+
+    def new_iban_method(
+        self,
+        account: StripeAccount,
+        iban: TestIban,
+        name: str | None = None,
+        email: str | None = None,
+    ) -> JSON:
+        pm = _new_method(
+            "sepa_debit",
+            {
+                "bank_code": iban.bank_code,
+                "branch_code": "",
+                "country": iban.country,
+                "fingerprint": _fingerprint(iban.iban),
+                "generated_from": {"charge": None, "setup_attempt": None},
+                "last4": iban.last4,
+            },
+        )
+        pm["billing_details"].update(name=name, email=email)
+        self.payment_methods[pm["id"]] = pm
+        self.payment_method_ibans[pm["id"]] = iban
+        self.owners[pm["id"]] = account.secret_key
+        return pm
 
     def _new_charge(
-        self, intent: PaymentIntent, card: TestCard, pm_id: str, *, three_d_secure: bool
+        self, intent: PaymentIntent, card: Instrument, pm_id: str, *, three_d_secure: bool
     ) -> JSON:
         data = intent.data
         charge_id = stripe_id("ch")
         created = now_unix()
+        if isinstance(card, TestIban):
+            details: JSON = {
+                "sepa_debit": {
+                    "bank_code": card.bank_code,
+                    "branch_code": "",
+                    "country": card.country,
+                    "fingerprint": _fingerprint(card.iban),
+                    "last4": card.last4,
+                    "mandate": self.setups.mandate_of(pm_id),
+                },
+                "type": "sepa_debit",
+            }
+        else:
+            details = _card_details(card, data["amount"], created, three_d_secure=three_d_secure)
         charge: JSON = {
             "id": charge_id,
             "object": "charge",
@@ -973,7 +1141,7 @@ class StripeState:
             "captured": False,
             "created": created,
             "currency": data["currency"],
-            "customer": None,
+            "customer": data["customer"],
             "description": data["description"],
             "disputed": False,
             "failure_balance_transaction": None,
@@ -996,47 +1164,7 @@ class StripeState:
             "paid": True,
             "payment_intent": intent.id,
             "payment_method": pm_id,
-            "payment_method_details": {
-                "card": {
-                    "amount_authorized": data["amount"],
-                    "brand": card.brand,
-                    "capture_before": created + 7 * 24 * 3600,
-                    "checks": {
-                        "address_line1_check": None,
-                        "address_postal_code_check": None,
-                        "cvc_check": "pass",
-                    },
-                    "country": "US",
-                    "exp_month": 12,
-                    "exp_year": 2034,
-                    "extended_authorization": {"status": "disabled"},
-                    "fingerprint": hashlib.sha256(card.number.encode()).hexdigest()[:16],
-                    "funding": card.funding,
-                    "incremental_authorization": {"status": "unavailable"},
-                    "installments": None,
-                    "last4": card.last4,
-                    "mandate": None,
-                    "multicapture": {"status": "unavailable"},
-                    "network": card.brand,
-                    "network_token": {"used": False},
-                    "overcapture": {
-                        "maximum_amount_capturable": data["amount"],
-                        "status": "unavailable",
-                    },
-                    "three_d_secure": (
-                        {
-                            "authentication_flow": "challenge",
-                            "result": "authenticated",
-                            "result_reason": None,
-                            "version": "2.2.0",
-                        }
-                        if three_d_secure
-                        else None
-                    ),
-                    "wallet": None,
-                },
-                "type": "card",
-            },
+            "payment_method_details": details,
             "receipt_email": data["receipt_email"],
             "receipt_number": None,
             "receipt_url": None,
@@ -1054,6 +1182,80 @@ class StripeState:
         self.charges[charge_id] = charge
         self.owners[charge_id] = intent.account.secret_key
         return charge
+
+
+def _card_details(card: TestCard, amount: int, created: int, *, three_d_secure: bool) -> JSON:
+    """A card charge's `payment_method_details`."""
+    return {
+        "card": {
+            "amount_authorized": amount,
+            "brand": card.brand,
+            "capture_before": created + 7 * 24 * 3600,
+            "checks": {
+                "address_line1_check": None,
+                "address_postal_code_check": None,
+                "cvc_check": "pass",
+            },
+            "country": "US",
+            "exp_month": 12,
+            "exp_year": 2034,
+            "extended_authorization": {"status": "disabled"},
+            "fingerprint": _fingerprint(card.number),
+            "funding": card.funding,
+            "incremental_authorization": {"status": "unavailable"},
+            "installments": None,
+            "last4": card.last4,
+            "mandate": None,
+            "multicapture": {"status": "unavailable"},
+            "network": card.brand,
+            "network_token": {"used": False},
+            "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
+            "three_d_secure": (
+                {
+                    "authentication_flow": "challenge",
+                    "result": "authenticated",
+                    "result_reason": None,
+                    "version": "2.2.0",
+                }
+                if three_d_secure
+                else None
+            ),
+            "wallet": None,
+        },
+        "type": "card",
+    }
+
+
+def _new_method(kind: str, details: JSON) -> JSON:
+    """A PaymentMethod object of `kind` ("card", "sepa_debit") with its details."""
+    return {
+        "id": stripe_id("pm"),
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": {
+            "address": {
+                "city": None,
+                "country": None,
+                "line1": None,
+                "line2": None,
+                "postal_code": None,
+                "state": None,
+            },
+            "email": None,
+            "name": None,
+            "phone": None,
+        },
+        kind: details,
+        "created": now_unix(),
+        "customer": None,
+        "livemode": False,
+        "metadata": {},
+        "type": kind,
+    }
+
+
+def _fingerprint(number: str) -> str:
+    return hashlib.sha256(number.encode()).hexdigest()[:16]
 
 
 # -- webhook signatures ---------------------------------------------------------------
@@ -1186,6 +1388,76 @@ def _metadata(params: JSON) -> dict[str, str]:
                 saved=False,
             )
     return metadata
+
+
+def allowed_types(params: JSON) -> list[str] | None:
+    """The payment method types asked for, as a list of names the fake knows: from
+    `allowed_payment_method_types` (Stripe's name since API version 2026-10-28) or
+    `payment_method_types` (before) — one of them, never with `automatic_payment_methods`.
+    None: automatic payment methods."""
+    given = [
+        name
+        for name in (
+            "allowed_payment_method_types",
+            "payment_method_types",
+            "automatic_payment_methods",
+        )
+        if name in params
+    ]
+    if len(given) > 1:
+        raise invalid_request(
+            f"You may only specify one of these parameters: {', '.join(given)}.",
+            code="parameter_unknown",
+            param=given[-1],
+            saved=False,
+        )
+    if not given or given[0] == "automatic_payment_methods":
+        return None
+    types = params[given[0]]
+    if not isinstance(types, list) or not all(isinstance(kind, str) for kind in types):
+        raise invalid_request("Invalid array", code="parameter_invalid_array", param=given[0])
+    for kind in types:
+        if kind not in ("card", *DEBIT_METHODS):
+            raise invalid_request(
+                f"The payment method type {kind!r} is invalid or not supported here.",
+                code="payment_method_type_invalid",
+                param=given[0],
+                saved=False,
+            )
+    return list(types)
+
+
+def _off_session(params: JSON) -> bool:
+    raw = params.get("off_session")
+    if raw is None:
+        return False
+    if raw not in OFF_SESSION_VALUES:
+        raise invalid_request(
+            f"Invalid off_session: must be one of {', '.join(OFF_SESSION_VALUES)}",
+            param="off_session",
+            saved=False,
+        )
+    return bool(raw != "false")
+
+
+def _check_method_types(types: list[str], currency: str, capture_method: str) -> None:
+    """The rules Stripe has for bank debits."""
+    for kind in types:
+        if kind in DEBIT_METHODS and currency != "eur":
+            raise invalid_request(
+                f"The currency provided ({currency}) is invalid. Payments with {kind} "
+                "support the following currencies: eur.",
+                code="payment_intent_invalid_parameter",
+                param="currency",
+                saved=False,
+            )
+        if kind in DEBIT_METHODS and capture_method == "manual":
+            raise invalid_request(
+                f"The payment method type {kind} does not support manual capture.",
+                code="payment_intent_invalid_parameter",
+                param="capture_method",
+                saved=False,
+            )
 
 
 def _expand(params: JSON) -> list[str]:

@@ -36,7 +36,8 @@ export function attemptFor(evseId, provider) {
   return { evseId, provider, clientKey: newKey(), createdAt: Date.now(), token: null };
 }
 
-function newKey() {
+// A key for an attempt the server must see once however often it is sent.
+export function newKey() {
   // crypto.randomUUID needs a secure context; getRandomValues works everywhere.
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");

@@ -88,6 +88,23 @@ def test_without_a_customer_nothing_is_visible() -> None:
 
 
 @pytest.mark.parametrize(
+    ("role", "kind", "pays"),
+    [
+        (Role.DRIVER, CustomerKind.PERSON, True),  # a person answers for their own money
+        (Role.DRIVER, CustomerKind.COMPANY, False),  # a company's driver only charges
+        (Role.FLEET_MANAGER, CustomerKind.COMPANY, True),
+        (Role.OPERATOR_ADMIN, CustomerKind.PERSON, False),
+        (Role.OPERATOR_STAFF, CustomerKind.COMPANY, False),
+    ],
+)
+def test_who_sees_invoices_and_chooses_the_payment_method(
+    role: Role, kind: CustomerKind, pays: bool
+) -> None:
+    assert rules.may_see_invoices(role, kind) is pays
+    assert rules.may_manage_payment_method(role, kind) is pays
+
+
+@pytest.mark.parametrize(
     ("typed", "key"),
     [(" Anna@Example.ORG ", "anna@example.org"), ("ben@example.org", "ben@example.org")],
 )

@@ -148,5 +148,8 @@ async def test_the_operator_creates_a_customer_and_invites_a_driver(
             "fritz@mueller.example ist eingeladen."
         )
         await expect(page.locator("#people-rows")).to_contain_text("Fuhrparkverantwortliche/r")
+        await expect(
+            page.get_by_text("Keine: Rechnungen werden per Überweisung bezahlt.")
+        ).to_be_visible()
         await phone.look("admin-customer")
         assert (await link_from_mail(inbox, already)).startswith("/login/")

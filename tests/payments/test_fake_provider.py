@@ -631,6 +631,184 @@ async def test_the_demo_card_page_shows_the_hold_escaped_and_pays_with_a_test_ca
     assert intent.status == "requires_capture"
 
 
+# -- Stripe: customers, saved methods, off-session charges -----------------------------------
+
+
+MANDATE_ONLINE = {
+    "customer_acceptance": {
+        "type": "online",
+        "online": {"ip_address": "198.51.100.4", "user_agent": "Mozilla/5.0"},
+    }
+}
+
+
+async def saved_bank_account(
+    client: stripe.StripeClient, test_method: str = "pm_success_de"
+) -> tuple[str, str]:
+    """A customer with a SEPA Direct Debit method saved (Stripe's test token for an IBAN)."""
+    customer = await client.v1.customers.create_async({"email": "anna@example.org"})
+    setup = await client.v1.setup_intents.create_async(
+        {"customer": customer.id, "payment_method_types": ["sepa_debit"]}  # type: ignore[typeddict-unknown-key]
+    )
+    setup = await client.v1.setup_intents.confirm_async(
+        setup.id,
+        {"payment_method": test_method, "mandate_data": MANDATE_ONLINE},  # type: ignore[typeddict-item]
+    )
+    assert setup.status == "succeeded"
+    assert isinstance(setup.payment_method, str)
+    return customer.id, setup.payment_method
+
+
+async def debit(client: stripe.StripeClient, customer: str, method: str, **extra: Any) -> Any:
+    params: dict[str, Any] = {
+        "amount": 1999,
+        "currency": "eur",
+        "customer": customer,
+        "payment_method": method,
+        "payment_method_types": ["sepa_debit"],
+        "off_session": True,
+        "confirm": True,
+        **extra,
+    }
+    return await client.v1.payment_intents.create_async(params)  # type: ignore[arg-type]
+
+
+async def test_customers_are_made_changed_and_read_and_unknown_parameters_refused(
+    fake: FakeProviderServer, stripe_client: stripe.StripeClient
+) -> None:
+    customer = await stripe_client.v1.customers.create_async(
+        {"name": "Anna", "email": "anna@example.org", "metadata": {"reference": "customer:1"}}
+    )
+    assert customer.id.startswith("cus_")
+    changed = await stripe_client.v1.customers.update_async(
+        customer.id, {"name": "Anna Schmidt", "metadata": {"reference": "", "tier": "b2c"}}
+    )
+    assert (changed.name, changed.email, changed.metadata.to_dict()) == (
+        "Anna Schmidt",
+        "anna@example.org",
+        {"tier": "b2c"},  # an empty value removes the key, as Stripe merges metadata
+    )
+    assert (await stripe_client.v1.customers.retrieve_async(customer.id)).name == "Anna Schmidt"
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        await stripe_client.v1.customers.create_async({"nickname": "A"})  # type: ignore[typeddict-unknown-key]
+    assert (unknown.value.code, unknown.value.param) == ("parameter_unknown", "nickname")
+    with pytest.raises(stripe.InvalidRequestError) as unattached:
+        await stripe_client.v1.customers.update_async(
+            customer.id, {"invoice_settings": {"default_payment_method": "pm_card_visa"}}
+        )
+    assert unattached.value.param == "invoice_settings[default_payment_method]"
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        await stripe_client.v1.setup_intents.create_async({"customer": "cus_nobody"})
+    assert (missing.value.code, missing.value.http_status) == ("resource_missing", 404)
+    with pytest.raises(stripe.InvalidRequestError) as odd:
+        await stripe_client.v1.setup_intents.create_async(
+            {"customer": customer.id, "usage": "sometimes"}
+        )
+    assert odd.value.param == "usage"
+
+
+async def test_a_setup_is_cancelled_with_its_event_and_cannot_be_confirmed_afterwards(
+    fake: FakeProviderServer,
+    receiver: WebhookReceiver,
+    stripe_keys: StripeTestAccount,
+    stripe_client: stripe.StripeClient,
+) -> None:
+    fake.register_stripe_webhook(stripe_keys.secret_key, receiver.url)
+    setup = await stripe_client.v1.setup_intents.create_async({"usage": "off_session"})
+    assert setup.payment_method_types == ["card", "sepa_debit"]
+    cancelled = await stripe_client.v1.setup_intents.cancel_async(
+        setup.id, {"cancellation_reason": "abandoned"}
+    )
+    assert (cancelled.status, cancelled.cancellation_reason) == ("canceled", "abandoned")
+    await receiver.wait_for(stripe_event("setup_intent.canceled", setup.id))
+    with pytest.raises(stripe.InvalidRequestError) as late:
+        await stripe_client.v1.setup_intents.confirm_async(
+            setup.id, {"payment_method": "pm_card_visa"}
+        )
+    assert late.value.code == "setup_intent_unexpected_state"
+
+
+async def test_a_sepa_debit_settles_through_the_http_control_and_needs_euros_and_a_mandate(
+    fake: FakeProviderServer, stripe_client: stripe.StripeClient
+) -> None:
+    customer, method = await saved_bank_account(stripe_client)
+    mandate_id = fake.providers.stripe.setups.mandate_of(method)
+    assert mandate_id is not None
+    mandate = await stripe_client.v1.mandates.retrieve_async(mandate_id)
+    assert (mandate.status, mandate.type) == ("active", "multi_use")
+    assert mandate.customer_acceptance.online is not None
+    assert mandate.customer_acceptance.online.ip_address == "198.51.100.4"
+
+    with pytest.raises(stripe.InvalidRequestError) as dollars:
+        await debit(stripe_client, customer, method, currency="usd")
+    assert dollars.value.param == "currency"
+    with pytest.raises(stripe.InvalidRequestError) as held:
+        await debit(stripe_client, customer, method, capture_method="manual")
+    assert held.value.param == "capture_method"
+    with pytest.raises(stripe.InvalidRequestError) as later:
+        await debit(stripe_client, customer, method, confirm=False)
+    assert later.value.param == "off_session"
+    with pytest.raises(stripe.InvalidRequestError) as no_mandate:
+        await debit(stripe_client, "cus_nobody", "pm_success_de")
+    assert no_mandate.value.code == "resource_missing"
+    stranger, _ = await saved_bank_account(stripe_client)
+    with pytest.raises(stripe.InvalidRequestError) as not_theirs:
+        await debit(stripe_client, stranger, method)
+    assert not_theirs.value.param == "payment_method"
+
+    intent = await debit(stripe_client, customer, method)
+    assert intent.status == "processing"
+    async with httpx.AsyncClient(base_url=fake.url, timeout=5) as api:
+        settled = await api.post(
+            f"/_fake/stripe/payment_intents/{intent.id}/settle", json={"succeed": False}
+        )
+        assert settled.status_code == 200
+        failed = settled.json()
+        assert failed["status"] == "requires_payment_method"
+        assert failed["last_payment_error"]["code"] == "generic_could_not_process"
+        assert failed["last_payment_error"]["payment_method"]["sepa_debit"]["last4"] == "3000"
+        again = await api.post(f"/_fake/stripe/payment_intents/{intent.id}/settle", json={})
+        assert again.status_code == 409
+    charge = fake.object(failed["latest_charge"])
+    assert (charge["status"], charge["failure_code"]) == ("failed", "generic_could_not_process")
+
+
+async def test_debits_settle_by_themselves_after_the_configured_delay(
+    receiver: WebhookReceiver,
+) -> None:
+    async with FakeProviderServer(debits_settle_after_s=0.05) as fake:
+        keys = fake.stripe_account()
+        fake.register_stripe_webhook(keys.secret_key, receiver.url)
+        http_client = stripe.HTTPXClient(timeout=5)
+        client = stripe.StripeClient(
+            keys.secret_key,
+            base_addresses={"api": fake.stripe_url},
+            http_client=http_client,
+            max_network_retries=0,
+        )
+        customer, method = await saved_bank_account(client, "pm_failed_de")
+        intent = await debit(client, customer, method)
+        [processing] = await receiver.wait_for(stripe_event("payment_intent.processing", intent.id))
+        [failed] = await receiver.wait_for(stripe_event("payment_intent.payment_failed", intent.id))
+        assert failed.json()["data"]["object"]["status"] == "requires_payment_method"
+        assert processing.json()["data"]["object"]["status"] == "processing"
+        await http_client.close_async()
+
+
+async def test_the_setup_page_escapes_the_merchant_and_lists_the_test_instruments(
+    stripe_client: stripe.StripeClient, browser: httpx.AsyncClient, fake: FakeProviderServer
+) -> None:
+    setup = await stripe_client.v1.setup_intents.create_async({})
+    page = await browser.get(f"{fake.url}/setup/{setup.id}")
+    assert page.status_code == 200
+    assert "Stadtwerke &lt;Demo&gt; &amp; Co" in page.text
+    assert "Stadtwerke <Demo>" not in page.text
+    assert "DE89 3704 0044 0532 0130 00" in page.text
+    assert "4000 0000 0000 0341" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert (await browser.get(f"{fake.url}/setup/seti_nothing")).status_code == 404
+
+
 # -- PayPal --------------------------------------------------------------------------------
 
 
@@ -934,7 +1112,7 @@ async def test_the_controls_and_the_raw_wire_format_over_http(
             "payment_intent.canceled",
         }
 
-        unknown = await api.post("/v1/customers", headers=stripe_auth, content="email=x")
+        unknown = await api.post("/v1/subscriptions", headers=stripe_auth, content="customer=x")
         assert unknown.status_code == 404
         assert unknown.json()["error"]["message"].startswith("Unrecognized request URL")
         missing = await api.get("/_fake/objects/pi_nothing")

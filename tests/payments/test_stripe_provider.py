@@ -8,11 +8,8 @@ the fake signs them). Everything waits on conditions with timeouts, never on sle
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,11 +29,10 @@ from cpo.payments.schemas import (
 from payments.fake import FakeProviderServer, StripeTestAccount
 from payments.fake.stripe_api import stripe_signature
 from payments.stripe_provider import StripeProvider, provider_error
+from tests.payments.conftest import MakeProvider
+from tests.support.stripe_webhooks import WebhookEndpoint
 
 RETURN_URL = "https://cpo.example/s/42.abc?paid=1"
-WAIT_S = 5.0
-
-MakeProvider = Callable[..., Awaitable[StripeProvider]]
 
 
 def hold_request(payment_id: int = 42, amount_minor: int = 5000) -> HoldRequest:
@@ -49,173 +45,6 @@ def hold_request(payment_id: int = 42, amount_minor: int = 5000) -> HoldRequest:
         return_url=RETURN_URL,
         cancel_url="https://cpo.example/s/42.abc?cancelled=1",
     )
-
-
-# -- a webhook endpoint ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Delivery:
-    headers: dict[str, str]  # as sent, in the sender's spelling
-    body: bytes
-
-    @property
-    def event(self) -> dict[str, Any]:
-        event: dict[str, Any] = json.loads(self.body)
-        return event
-
-
-class WebhookEndpoint:
-    """A bare HTTP/1.1 endpoint on loopback that answers every POST with 200 and keeps it."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[Delivery] = []
-        self._arrived = asyncio.Condition()
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._handlers: set[asyncio.Task[Any]] = set()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/webhooks/stripe"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        handler = asyncio.current_task()
-        assert handler is not None
-        self._handlers.add(handler)
-        self._writers.add(writer)
-        try:
-            while await reader.readline():  # the request line; b"" when the peer closed
-                headers: dict[str, str] = {}
-                while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    name, _, value = line.decode().partition(":")
-                    headers[name.strip()] = value.strip()
-                length = next((v for k, v in headers.items() if k.lower() == "content-length"), 0)
-                body = await reader.readexactly(int(length))
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                await writer.drain()
-                async with self._arrived:
-                    self.deliveries.append(Delivery(headers, body))
-                    self._arrived.notify_all()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-            self._writers.discard(writer)
-            self._handlers.discard(handler)
-
-    async def event(self, event_type: str, object_id: str) -> Delivery:
-        """The first delivery of that event about that object (intent or its charge)."""
-
-        def found() -> Delivery | None:
-            for delivery in self.deliveries:
-                event = delivery.event
-                obj = event["data"]["object"]
-                if event["type"] == event_type and object_id in (
-                    obj.get("id"),
-                    obj.get("payment_intent"),
-                ):
-                    return delivery
-            return None
-
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(lambda: found() is not None), WAIT_S)
-        delivery = found()
-        assert delivery is not None
-        return delivery
-
-
-# -- fixtures ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeProviderServer]:
-    async with FakeProviderServer(webhook_retry_delays_s=(0.05, 0.1, 0.2)) as server:
-        yield server
-
-
-@pytest.fixture
-def keys(fake: FakeProviderServer) -> StripeTestAccount:
-    return fake.stripe_account(display_name="Stadtwerke Demo")
-
-
-def account_config(fake: FakeProviderServer, keys: StripeTestAccount) -> dict[str, str]:
-    """What `cpo.payments.accounts` stores for a Stripe account on the fake."""
-    return {
-        "publishable_key": keys.publishable_key,
-        "secret_key": keys.secret_key,
-        "webhook_secret": keys.webhook_secret,
-        "api_base": fake.stripe_url,
-    }
-
-
-@pytest.fixture
-async def make_provider(
-    fake: FakeProviderServer, keys: StripeTestAccount
-) -> AsyncIterator[MakeProvider]:
-    """Adapters with settings changed from the account's (closed after the test)."""
-    made: list[StripeProvider] = []
-
-    async def make(config: dict[str, str] | None = None, **options: Any) -> StripeProvider:
-        provider = StripeProvider.from_config(
-            {**account_config(fake, keys), **(config or {})}, **options
-        )
-        made.append(provider)
-        return provider
-
-    yield make
-    for provider in made:
-        await provider.close()
-
-
-@pytest.fixture
-async def provider(make_provider: MakeProvider) -> StripeProvider:
-    """As the platform builds it: default timeout and network retries."""
-    return await make_provider()
-
-
-@pytest.fixture
-async def driver(
-    fake: FakeProviderServer, keys: StripeTestAccount
-) -> AsyncIterator[stripe.StripeClient]:
-    """What Stripe.js does in the driver's browser: confirm the intent with a payment method."""
-    http_client = stripe.HTTPXClient(timeout=5)
-    yield stripe.StripeClient(
-        keys.secret_key,
-        base_addresses={"api": fake.stripe_url},
-        http_client=http_client,
-        max_network_retries=0,
-    )
-    await http_client.close_async()  # type: ignore[no-untyped-call]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5, follow_redirects=False) as client:
-        yield client
-
-
-@pytest.fixture
-async def endpoint(
-    fake: FakeProviderServer, keys: StripeTestAccount
-) -> AsyncIterator[WebhookEndpoint]:
-    webhook_endpoint = WebhookEndpoint()
-    await webhook_endpoint.start()
-    fake.register_stripe_webhook(keys.secret_key, webhook_endpoint.url)
-    yield webhook_endpoint
-    await webhook_endpoint.stop()
 
 
 async def pay(

@@ -16,10 +16,12 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from cpo.clock import Clock
 from cpo.context import Context
 from cpo.demo import DEMO_STATIONS
 from cpo.payments.accounts import AccountInput, add_account
 from cpo.payments.schemas import ProviderName
+from cpo.ports import Mailer
 from mail import SmtpMailer
 from ocpp_bridge.simulator import SimulatedStation, demo_connectors
 from payments.fake import FakeProviderServer
@@ -63,18 +65,28 @@ def smtp_inbox() -> Iterator[Inbox]:
 class PayingPlatform:
     platform: RunningPlatform
     fake: FakeProviderServer
-    inbox: Inbox
+    inbox: Inbox | None
 
 
 @contextlib.asynccontextmanager
-async def paying_platform(demo: Context, inbox: Inbox) -> AsyncIterator[PayingPlatform]:
-    """The demo operator's platform with Stripe and PayPal accounts at a fresh fake."""
+async def paying_platform(
+    demo: Context,
+    inbox: Inbox | None = None,
+    *,
+    mailer: Mailer | None = None,
+    clock: Clock | None = None,
+) -> AsyncIterator[PayingPlatform]:
+    """The demo operator's platform with Stripe and PayPal accounts at a fresh fake; mails
+    go to `inbox` (a real SMTP server) or to `mailer`."""
     gateway = ProviderGateway()
-    mailer = SmtpMailer(f"smtp://127.0.0.1:{inbox.port}", "Demo Stadtwerke <receipts@cpo.test>")
+    if mailer is None:
+        assert inbox is not None, "mails go to an inbox or a mailer"
+        mailer = SmtpMailer(f"smtp://127.0.0.1:{inbox.port}", "Demo Stadtwerke <receipts@cpo.test>")
     async with FakeProviderServer() as fake:
-        ctx = Context(demo.settings, demo.bus, demo.clock, payments=gateway, mailer=mailer)
-        stripe_keys = fake.stripe_account()
-        paypal_keys = fake.paypal_account()
+        ctx = Context(demo.settings, demo.bus, clock or demo.clock, payments=gateway, mailer=mailer)
+        # The merchant the fake's pages name (a SEPA mandate's creditor): the demo operator.
+        stripe_keys = fake.stripe_account(display_name="Demo Stadtwerke Laden GmbH")
+        paypal_keys = fake.paypal_account(display_name="Demo Stadtwerke Laden GmbH")
         stripe_account = await add_account(
             ctx,
             1,

@@ -1,10 +1,11 @@
 // Contract customers (/admin/customers): the list and a new customer; one customer
 // (/admin/customers/{id}) with its details, tariff group, people (invite a driver or fleet
-// manager), cards and app tokens, and invoices. Admins change; staff read.
+// manager), cards and app tokens, invoices, and the payment method on file (which the
+// customer chooses in the app; admin mode only shows it). Admins change; staff read.
 
 import { userRequest } from "../account.js";
 import { html, render, renderScreen } from "../html.js";
-import { money, t } from "../i18n.js";
+import { dateOnly, money, t } from "../i18n.js";
 import { STATUS_LABELS } from "./invoices.js";
 import { adminTable } from "./table.js";
 
@@ -155,6 +156,18 @@ function invoiceRow(invoice) {
   </tr>`;
 }
 
+// Kind, brand or bank, last digits, since when: never more.
+function paymentMethod(method) {
+  if (!method) return html`<p>${t("None: invoices are paid by bank transfer.")}</p>`;
+  const since = t("on file since {date}", { date: dateOnly(method.since) });
+  if (method.kind === "card") {
+    const brand = method.brand ? method.brand[0].toUpperCase() + method.brand.slice(1) : t("Card");
+    return html`<p>${t("Card")} · ${brand} · …${method.last4} · ${since}</p>`;
+  }
+  const bank = t("bank code {code}", { code: method.bank_code });
+  return html`<p>${t("SEPA Direct Debit")} · ${bank} · …${method.last4} · ${since}</p>`;
+}
+
 function customerPage(nav, detail, admin) {
   const { customer } = detail;
   const people = adminTable({
@@ -213,6 +226,8 @@ function customerPage(nav, detail, admin) {
     ${cards}
     <h2>${t("Invoices")}</h2>
     ${invoices}
+    <h2>${t("Payment method")}</h2>
+    ${paymentMethod(detail.payment_method)}
     <p role="status" id="customer-status"></p>`;
 }
 

@@ -27,17 +27,31 @@ import { problemNotice } from "./offline.js";
 // While a session runs: a fresh look this often (the list is one small query).
 const LIVE_POLL_MS = 2000;
 
+// Who answers for the customer's money: a person, a company's fleet manager (a company's
+// drivers only charge). The API decides; this only spares the others a link.
+const paysForCustomer = (account) =>
+  account.user.role === "fleet_manager" || account.customer?.kind === "person";
+
 // The account's sections, in the order of the overview's list; `module` is the file in
-// ../contract/, `roles` (when given) the only roles that see the section; `listed: false`
-// for a section the overview links to from elsewhere.
+// ../contract/, `roles` (when given) the only roles that see the section, `when` (when
+// given) what else must hold for the account; `listed: false` for a section the overview
+// links to from elsewhere.
 export const SECTIONS = [
   { path: "cards", module: "cards", label: () => t("My cards") },
   { path: "fleet", module: "fleet", label: () => t("Fleet"), roles: ["fleet_manager"] },
+  {
+    path: "payment",
+    module: "payment",
+    label: () => t("Payment method"),
+    roles: ["driver", "fleet_manager"],
+    when: paysForCustomer,
+  },
   { path: "privacy", module: "privacy", label: () => t("My data") },
   { path: "passkeys", module: "passkeys", label: () => t("Passkeys"), listed: false },
 ];
 
-const visibleTo = (account) => (section) => !section.roles || section.roles.includes(account.user.role);
+const visibleTo = (account) => (section) =>
+  (!section.roles || section.roles.includes(account.user.role)) && (!section.when || section.when(account));
 
 function sectionLinks(account) {
   const sections = SECTIONS.filter((section) => section.listed !== false && visibleTo(account)(section));

@@ -4,7 +4,8 @@
 
 let loading = null;
 
-function loadStripe() {
+// Also what the account's payment section uses to save a card or bank account.
+export function loadStripe() {
   loading ||= new Promise((resolve, reject) => {
     const script = document.createElement("script");
     script.src = "https://js.stripe.com/v3";
