@@ -257,6 +257,10 @@ PASSKEY_NOT_FOUND = N_("We could not find this passkey.")
 INVALID_EMAIL = N_("Please enter a valid e-mail address.")
 # TRANSLATORS: {support} is a phone number or e-mail address.
 NO_CHARGING_CONTRACT = N_("Your account has no charging contract. Please contact {support}.")
+# TRANSLATORS: {date} is the contract's last day, {support} the operator's phone or e-mail.
+CONTRACT_ENDED = N_(
+    "Your charging contract ended on {date}. To renew it, please contact {support}."
+)
 ALREADY_CHARGING = N_(
     "You are charging already. Please stop that session before you start a new one."
 )

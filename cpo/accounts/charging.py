@@ -7,7 +7,7 @@ user's operator and customer; another tenant's charge point or session is "not f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -164,15 +164,22 @@ async def start_charging(ctx: Context, user: UserRef, evse_id: str, language: st
     `my_sessions` once the charge point reports the start."""
     t = translator(negotiate(None, language))
     customer = await customer_of(user, t)
+    ended_on = await _contract_ended_on(customer.id, ctx.clock.now())
+    if ended_on is not None:
+        raise NotAllowed(
+            t.gettext(messages.CONTRACT_ENDED).format(
+                date=t.date(ended_on), support=customer.support
+            ),
+            code="contract_ended",
+        )
     evse = await _own_evse(user, evse_id, t)
     shown = await evse_for_driver(ctx, evse["evse_id"], t.language)
     if shown.availability is not Availability.AVAILABLE:
         raise Conflict(shown.availability_message, code=f"evse_{shown.availability.value}")
     token = await app_token(ctx, user)
     expires_at = token["expires_at"]
-    if token["status"] != TokenStatus.ACTIVE or (
-        expires_at is not None and expires_at <= ctx.clock.now()
-    ):
+    now = ctx.clock.now()
+    if token["status"] != TokenStatus.ACTIVE or (expires_at is not None and expires_at <= now):
         raise NotAllowed(
             t.gettext(messages.NO_CHARGING_CONTRACT).format(support=customer.support),
             code="contract_blocked",
@@ -197,6 +204,13 @@ async def start_charging(ctx: Context, user: UserRef, evse_id: str, language: st
     if result.status != "Accepted":
         raise Conflict(t.gettext(messages.START_NOT_ACCEPTED), code="start_rejected")
     return ContractStart(evse_id=evse["evse_id"], message=t.gettext(messages.CHARGING_STARTS))
+
+
+async def _contract_ended_on(customer_id: int, now: datetime) -> date | None:
+    row = await Customer.select(Customer.contract_ends_on).where(Customer.id == customer_id).first()
+    ends_on: date | None = row["contract_ends_on"] if row else None
+    expiry = rules.contract_expiry(ends_on)
+    return ends_on if expiry is not None and expiry <= now else None
 
 
 _SESSION_COLUMNS = (

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -20,11 +20,13 @@ from cpo.errors import InvalidInput
 from cpo.operators.service import OperatorRef, require_admin
 from cpo.payments import saved_methods
 from cpo.ports import OutgoingMail
+from cpo.tokens import pushes
 from cpo.tokens.tables import IdToken
 
 
 class CustomerChanges(msgspec.Struct, frozen=True, kw_only=True):
-    """Fields left out stay as they are; `customer_group` "" clears the group."""
+    """Fields left out stay as they are; `customer_group` "" clears the group, a contract
+    date `null` clears that date."""
 
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
@@ -35,6 +37,8 @@ class CustomerChanges(msgspec.Struct, frozen=True, kw_only=True):
     city: accounts.City | None = None
     country_code: accounts.CountryCode | None = None
     payment_terms_days: accounts.PaymentTermsDays | None = None
+    contract_starts_on: date | msgspec.UnsetType | None = msgspec.UNSET
+    contract_ends_on: date | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class Invitation(msgspec.Struct, frozen=True, kw_only=True):
@@ -152,10 +156,26 @@ async def change(
             await accounts.set_customer_group(
                 ctx, caller.operator_id, customer_id, changes.customer_group
             )
+        expiring: list[int] = []
+        term = (
+            before.contract_starts_on
+            if changes.contract_starts_on is msgspec.UNSET
+            else changes.contract_starts_on,
+            before.contract_ends_on
+            if changes.contract_ends_on is msgspec.UNSET
+            else changes.contract_ends_on,
+        )
+        if term != (before.contract_starts_on, before.contract_ends_on):
+            # The end is the expiry of the customer's cards: stations learn it like a block.
+            expiring = await accounts.set_contract_term(ctx, caller.operator_id, customer_id, *term)
+            for token_id in expiring:
+                await pushes.enqueue(caller.operator_id, token_id, "expire", now=now)
         after = await accounts.get_customer(caller.operator_id, customer_id)
         await audit.record(
             caller, "customer.update", "customer", customer_id, at=now, before=before, after=after
         )
+    if expiring:
+        await pushes.wake(ctx)
     return after
 
 

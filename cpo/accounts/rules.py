@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from cpo.accounts.enums import CustomerKind, Role, ThrottleScope
 
@@ -114,6 +115,24 @@ def pays_for_customer(role: Role, customer_kind: CustomerKind) -> bool:
     if role is Role.FLEET_MANAGER:
         return True
     return role is Role.DRIVER and customer_kind is CustomerKind.PERSON
+
+
+# Contracts run in the operator's calendar, as its billing does.
+CONTRACT_TIME_ZONE = ZoneInfo("Europe/Berlin")
+
+
+def contract_expiry(ends_on: date | None) -> datetime | None:
+    """When a contract's cards and app tokens stop working: at the midnight after its last
+    day (a contract ending on the 31st still charges on the 31st); None without an end."""
+    if ends_on is None:
+        return None
+    following = ends_on + timedelta(days=1)
+    midnight = datetime(following.year, following.month, following.day, tzinfo=CONTRACT_TIME_ZONE)
+    return midnight.astimezone(UTC)
+
+
+def contract_term_is_valid(starts_on: date | None, ends_on: date | None) -> bool:
+    return starts_on is None or ends_on is None or starts_on <= ends_on
 
 
 def may_see_invoices(role: Role, customer_kind: CustomerKind) -> bool:

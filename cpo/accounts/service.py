@@ -14,7 +14,7 @@ import html
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -81,6 +81,9 @@ class CustomerInput(msgspec.Struct, frozen=True, kw_only=True):
     city: City = ""
     country_code: CountryCode = "DE"
     payment_terms_days: PaymentTermsDays = billing_rules.DEFAULT_PAYMENT_TERMS_DAYS
+    # The contract's term; its end becomes the expiry of the customer's cards and app tokens.
+    contract_starts_on: date | None = None
+    contract_ends_on: date | None = None
 
 
 class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +98,8 @@ class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
     city: str
     country_code: str
     payment_terms_days: int
+    contract_starts_on: date | None
+    contract_ends_on: date | None
 
 
 class UserInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -187,6 +192,8 @@ def _customer_view(row: dict[str, Any]) -> CustomerView:
         city=row["city"],
         country_code=row["country_code"],
         payment_terms_days=row["payment_terms_days"],
+        contract_starts_on=row["contract_starts_on"],
+        contract_ends_on=row["contract_ends_on"],
     )
 
 
@@ -211,6 +218,7 @@ async def create_customer(ctx: Context, operator_id: int, customer: CustomerInpu
         raise InvalidInput("a customer needs a name")
     if customer.email and not rules.is_plausible_email(customer.email):
         raise InvalidInput("the customer's e-mail address is not valid", code="invalid_email")
+    check_contract_term(customer.contract_starts_on, customer.contract_ends_on)
     now = ctx.clock.now()
     async with database.transaction():
         rows = await Customer.insert(
@@ -226,6 +234,8 @@ async def create_customer(ctx: Context, operator_id: int, customer: CustomerInpu
                 city=customer.city.strip(),
                 country_code=customer.country_code,
                 payment_terms_days=customer.payment_terms_days,
+                contract_starts_on=customer.contract_starts_on,
+                contract_ends_on=customer.contract_ends_on,
                 created_at=now,
                 updated_at=now,
             )
@@ -266,6 +276,45 @@ async def set_customer_group(
             (IdToken.customer == customer_id) & (IdToken.operator == operator_id)
         )
     return await get_customer(operator_id, customer_id)
+
+
+def check_contract_term(starts_on: date | None, ends_on: date | None) -> None:
+    if not rules.contract_term_is_valid(starts_on, ends_on):
+        raise InvalidInput("a contract cannot end before it starts", code="invalid_contract_term")
+
+
+async def set_contract_term(
+    ctx: Context,
+    operator_id: int,
+    customer_id: int,
+    starts_on: date | None,
+    ends_on: date | None,
+) -> list[int]:
+    """Change a customer's contract term; its end becomes the expiry of all its cards and app
+    tokens (moved out or removed, they work again; a card the operator let expire by hand
+    stays expired). Runs in the caller's transaction; returns the tokens whose expiry
+    changed, for the caller to push to the stations."""
+    check_contract_term(starts_on, ends_on)
+    expiry = rules.contract_expiry(ends_on)
+    now = ctx.clock.now()
+    async with database.transaction():
+        await get_customer(operator_id, customer_id)
+        await Customer.update(
+            {
+                Customer.contract_starts_on: starts_on,
+                Customer.contract_ends_on: ends_on,
+                Customer.updated_at: now,
+            }
+        ).where(Customer.id == customer_id)
+        tokens = await IdToken.select(IdToken.id, IdToken.expires_at).where(
+            (IdToken.customer == customer_id) & (IdToken.operator == operator_id)
+        )
+        changed = [row["id"] for row in tokens if row["expires_at"] != expiry]
+        if changed:
+            await IdToken.update({IdToken.expires_at: expiry, IdToken.updated_at: now}).where(
+                IdToken.id.is_in(changed)
+            )
+    return changed
 
 
 async def create_user(ctx: Context, operator_id: int, user: UserInput) -> UserView:
@@ -327,6 +376,7 @@ async def _new_app_token(
             customer=customer.id,
             holder=user_id,
             customer_group=customer.customer_group,
+            expires_at=rules.contract_expiry(customer.contract_ends_on),
             label=f"App: {label or customer.name}"[:200],
             created_at=now,
             updated_at=now,

@@ -2,6 +2,7 @@ from piccolo.columns import (
     BigInt,
     BigSerial,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     OnDelete,
@@ -36,6 +37,11 @@ class Customer(Table, tablename="customers"):
     city = Varchar(length=100, default="")
     country_code = Varchar(length=2, default="DE")  # ISO 3166-1 alpha-2
     payment_terms_days = Integer(default=14)  # invoices are due this many days after issue
+    # The contract's term, in the operator's calendar (Europe/Berlin). Its end is copied onto
+    # the customer's cards and app tokens as their expiry, so that stations (and their local
+    # lists) refuse them from the day after, like any expired card.
+    contract_starts_on = Date(null=True, default=None)
+    contract_ends_on = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -18,6 +18,7 @@ import msgspec
 from piccolo.query.functions.aggregate import Count, Max, Sum
 
 from cpo import database
+from cpo.accounts.rules import contract_expiry
 from cpo.accounts.tables import Customer, User
 from cpo.audit import service as audit
 from cpo.context import Context
@@ -272,19 +273,26 @@ async def cards_by_id(operator_id: int, card_ids: list[int]) -> dict[int, CardVi
     return {row["id"]: _view(row) for row in rows}
 
 
-async def _check_customer(operator_id: int, customer_id: int | None) -> str | None:
-    """The customer's tariff group; NotFound unless the customer is the operator's."""
+class _Contract(msgspec.Struct, frozen=True):
+    """What a card takes from the customer it is assigned to."""
+
+    customer_group: str | None = None
+    expires_at: datetime | None = None  # the contract's end
+
+
+async def _check_customer(operator_id: int, customer_id: int | None) -> _Contract:
+    """The customer's tariff group and contract end; NotFound unless the customer is the
+    operator's."""
     if customer_id is None:
-        return None
+        return _Contract()
     row = (
-        await Customer.select(Customer.customer_group)
+        await Customer.select(Customer.customer_group, Customer.contract_ends_on)
         .where((Customer.id == customer_id) & (Customer.operator == operator_id))
         .first()
     )
     if row is None:
         raise NotFound(f"no customer {customer_id}", code="customer_not_found")
-    group: str | None = row["customer_group"]
-    return group
+    return _Contract(row["customer_group"], contract_expiry(row["contract_ends_on"]))
 
 
 async def _check_holder(operator_id: int, holder_id: int | None, customer_id: int | None) -> None:
@@ -312,7 +320,7 @@ async def create_card(ctx: Context, caller: OperatorRef, card: CardInput) -> Car
         raise InvalidInput("a card needs a uid", code="uid_missing")
     now = ctx.clock.now()
     async with database.transaction():
-        customer_group = await _check_customer(caller.operator_id, card.customer_id)
+        contract = await _check_customer(caller.operator_id, card.customer_id)
         await _check_holder(caller.operator_id, card.holder_id, card.customer_id)
         if await IdToken.exists().where(
             (IdToken.operator == caller.operator_id) & (IdToken.uid == uid)
@@ -324,9 +332,9 @@ async def create_card(ctx: Context, caller: OperatorRef, card: CardInput) -> Car
             card.type,
             card_csv.CardFields(
                 label=card.label.strip(),
-                expires_at=card.expires_at,
+                expires_at=card.expires_at or contract.expires_at,
                 group_id=(card.group_id and normalize_uid(card.group_id)) or None,
-                customer_group=card.customer_group or customer_group,
+                customer_group=card.customer_group or contract.customer_group,
                 customer_id=card.customer_id,
                 cost_centre=card.cost_centre.strip(),
             ),
@@ -406,10 +414,16 @@ async def change_card(
         customer_id = before.customer_id
         if change.customer_id is not msgspec.UNSET:
             customer_id = change.customer_id
-            customer_group = await _check_customer(actor.operator_id, customer_id)
+            contract = await _check_customer(actor.operator_id, customer_id)
             values[IdToken.customer] = customer_id
             if customer_id is not None and change.customer_group is msgspec.UNSET:
-                values[IdToken.customer_group] = customer_group
+                values[IdToken.customer_group] = contract.customer_group
+            if (
+                customer_id is not None
+                and contract.expires_at is not None
+                and change.expires_at is msgspec.UNSET
+            ):
+                values[IdToken.expires_at] = contract.expires_at
             if customer_id != before.customer_id and change.holder_id is msgspec.UNSET:
                 values[IdToken.holder] = None  # a holder belongs to the former customer
         if change.customer_group is not msgspec.UNSET:
@@ -432,9 +446,12 @@ async def change_card(
         await audit.record(
             actor, "card.update", "card", card_id, at=now, before=before, after=after
         )
-        if renewed:
-            await pushes.enqueue(actor.operator_id, card_id, "renew", now=now)
-    if renewed:
+        # Stations that keep a local list hold the card's expiry: they learn the new one.
+        expiry_moved = after.expires_at != before.expires_at
+        if renewed or expiry_moved:
+            reason = "renew" if renewed else "expire"
+            await pushes.enqueue(actor.operator_id, card_id, reason, now=now)
+    if renewed or expiry_moved:
         await pushes.wake(ctx)
     return after
 

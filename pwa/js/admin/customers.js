@@ -15,8 +15,8 @@ const ROLES = { driver: () => t("Driver"), fleet_manager: () => t("Fleet manager
 
 const isAdmin = (account) => ["operator_admin", "platform_admin"].includes(account.user.role);
 
-// The billing address printed on invoices and the payment terms, for the new-customer form
-// (`prefix` "c") and a customer's page ("e").
+// The billing address printed on invoices, the payment terms and the contract's term, for
+// the new-customer form (`prefix` "c") and a customer's page ("e").
 function billingFields(prefix, customer = {}, readonly = false) {
   const locked = readonly ? html`readonly` : "";
   return html`<label for="${prefix}-street">${t("Street and number")}</label>
@@ -45,15 +45,22 @@ function billingFields(prefix, customer = {}, readonly = false) {
       required
       value="${customer.payment_terms_days ?? 14}"
       ${locked}
-    />`;
+    />
+    <label for="${prefix}-starts">${t("Contract starts on")}</label>
+    <input id="${prefix}-starts" name="contract_starts_on" type="date" value="${customer.contract_starts_on || ""}" ${locked} />
+    <label for="${prefix}-ends">${t("Contract ends on (cards and app tokens stop working after this day)")}</label>
+    <input id="${prefix}-ends" name="contract_ends_on" type="date" value="${customer.contract_ends_on || ""}" ${locked} />`;
 }
 
 // A form's fields as the API wants them: trimmed text, the country in capitals, the
-// payment terms as a number.
+// payment terms as a number, an empty contract date as none.
 function customerBody(form) {
   const body = Object.fromEntries([...new FormData(form).entries()].map(([key, value]) => [key, String(value).trim()]));
   if ("country_code" in body) body.country_code = body.country_code.toUpperCase();
   if ("payment_terms_days" in body) body.payment_terms_days = Number(body.payment_terms_days);
+  for (const key of ["contract_starts_on", "contract_ends_on"]) {
+    if (key in body) body[key] = body[key] || null;
+  }
   return body;
 }
 
